@@ -1,0 +1,58 @@
+# TensorFlow and PyTorch, Side by Side. `make` lists the targets.
+PYTHON  ?= python3
+BIN     := .venv/bin
+INSTALLED := .venv/installed
+SPHINXOPTS := -c . -d _build/doctrees -n -W --keep-going
+SPHINX  := $(BIN)/sphinx-build $(SPHINXOPTS) book
+CHAPTER ?=
+CHAPTERS = $(wildcard book/chapters/*.md)
+
+ifneq ($(CHAPTER),)
+ifeq ($(filter $(CHAPTER),$(CHAPTERS)),)
+$(error CHAPTER=$(CHAPTER) is not a chapter; use a path such as $(firstword $(CHAPTERS)))
+endif
+endif
+ifneq ($(filter doctest-gpu,$(MAKECMDGOALS)),)
+ifeq ($(shell nvidia-smi -L 2>/dev/null),)
+$(error doctest-gpu needs a CUDA machine and nvidia-smi finds no GPU here; run make doctest)
+endif
+endif
+
+.PHONY: help html doctest doctest-gpu pdf test lint serve clean
+help: ## list the targets
+	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither framework)
+	$(SPHINX) -b html _build/html $(CHAPTER)
+
+doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter
+	$(SPHINX) -b doctest _build/doctest $(CHAPTER)
+
+doctest-gpu: $(INSTALLED)-gpu ## run every example on a CUDA machine; fails if a CUDA block is skipped
+	$(SPHINX) -b doctest -D doctest_require_cuda=1 _build/doctest-gpu $(CHAPTER)
+
+pdf: $(INSTALLED)-docs ## build the PDF into _build/latex (needs TeX Live and latexmk)
+	@command -v latexmk >/dev/null || { echo "make pdf needs latexmk and TeX Live (apt-get install latexmk texlive-latex-extra)"; exit 1; }
+	$(BIN)/sphinx-build -M latexpdf book _build $(SPHINXOPTS)
+
+test: lint doctest ## run every check: lint, every example, then the pytest suite
+	$(BIN)/pytest
+
+lint: $(INSTALLED)-docs ## ruff (format and lint) and codespell
+	$(BIN)/ruff format --check . && $(BIN)/ruff check . && $(BIN)/codespell
+
+serve: $(INSTALLED)-docs ## live preview on http://127.0.0.1:8000, rebuilt on every save
+	$(BIN)/sphinx-autobuild -c . -d _build/doctrees book _build/html
+
+clean: ## remove every build output (keeps .venv)
+	rm -rf _build
+
+# The environment: the docs toolchain first, the frameworks only when examples run.
+$(INSTALLED)-docs: pyproject.toml
+	$(PYTHON) -m venv .venv
+	$(BIN)/pip install -q --upgrade "pip>=25.1"
+	$(BIN)/pip install -q --group docs --group dev
+	touch $@
+$(INSTALLED)-frameworks $(INSTALLED)-gpu: $(INSTALLED)-%: pyproject.toml $(INSTALLED)-docs
+	$(BIN)/pip install -q --group $*
+	touch $@

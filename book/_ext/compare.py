@@ -1,0 +1,105 @@
+"""The `compare` directive: the book's one construct for showing the frameworks side by side.
+
+    :::{compare}
+    ```{doctest} tf
+    >>> tf.constant([1, 2])
+    ...
+    ```
+    ```{doctest} torch
+    >>> torch.tensor([1, 2])
+    ...
+    ```
+    :::
+
+Each tested block goes into the pane of its group's framework (frameworks.py), TensorFlow
+first, under a label. HTML lays the panes out with CSS (book/_static/book.css); LaTeX and
+EPUB print them one after the other. Because every layout decision lives here and in that
+CSS, the book's layout changes in one place.
+
+The same extension enforces the construct: a tested block outside a `compare`, or one that
+names no known group, is reported with its file and line (an error under `-W`).
+"""
+
+from docutils import nodes
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from frameworks import FRAMEWORKS, GROUPS
+
+logger = logging.getLogger(__name__)
+
+VISIBLE_TESTS = {"doctest", "testcode", "testoutput"}  # testsetup/cleanup are not shown
+
+
+def groups_of(node: nodes.Node) -> list[str]:
+    return node.get("groups", []) if isinstance(node, nodes.Element) else []
+
+
+def is_tested(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.Element) and "testnodetype" in node
+
+
+class Compare(SphinxDirective):
+    has_content = True
+
+    def run(self) -> list[nodes.Node]:
+        panes: dict[str, list[nodes.Node]] = {}
+        group_of_pane: dict[str, str] = {}
+        for child in self.parse_content_to_nodes():
+            names = groups_of(child)
+            if not is_tested(child) or len(names) != 1 or names[0] not in GROUPS:
+                raise self.error(
+                    "compare holds only tested blocks, each naming one group of "
+                    f"{sorted(GROUPS)}; found {child.tagname} with groups {names}"
+                )
+            framework = GROUPS[names[0]].framework
+            if group_of_pane.setdefault(framework, names[0]) != names[0]:
+                raise self.error(
+                    f"compare mixes groups {group_of_pane[framework]!r} and {names[0]!r}; "
+                    "give each its own compare block"
+                )
+            panes.setdefault(framework, []).append(child)
+
+        compare = nodes.container(classes=["compare"])
+        self.set_source_info(compare)
+        for framework in FRAMEWORKS:
+            if framework in panes:
+                group = GROUPS[group_of_pane[framework]]
+                pane = nodes.container(classes=["compare-pane", f"compare-{framework}"])
+                if group.legacy:
+                    pane["classes"].append("compare-legacy")
+                label = nodes.paragraph(classes=["compare-label"])
+                label += nodes.strong(text=group.label)
+                pane += label
+                pane.extend(panes[framework])
+                compare += pane
+        return [compare]
+
+
+def check_tested_blocks(app, doctree: nodes.document) -> None:
+    """Report tested blocks that escape the construct or name an unknown group."""
+    for node in doctree.findall(is_tested):
+        unknown = [name for name in groups_of(node) if name not in GROUPS]
+        if unknown:  # a block without a group is in Sphinx's group "default"
+            logger.warning(
+                "tested block names group(s) %s; use one of %s",
+                unknown,
+                sorted(GROUPS),
+                location=node,
+            )
+        if node["testnodetype"] in VISIBLE_TESTS and not any(
+            "compare" in parent.get("classes", []) for parent in _ancestors(node)
+        ):
+            logger.warning("tested block outside a compare block", location=node)
+
+
+def _ancestors(node: nodes.Node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
+def setup(app):
+    app.add_directive("compare", Compare)
+    app.connect("doctree-read", check_tested_blocks)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

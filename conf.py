@@ -1,0 +1,53 @@
+# Sphinx settings for the book. Sources live in book/; run through the Makefile.
+import doctest
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parent
+
+# -- The book ----------------------------------------------------------------------------
+project = "TensorFlow and PyTorch, Side by Side"
+author = "The tf-torch-book authors"
+copyright = "2026, " + author
+root_doc = "index"
+exclude_patterns = ["_ext", "_static"]
+
+# -- Extensions: Sphinx's, then the book's own (book/_ext, one job a file) -------------------
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+extensions = [
+    "myst_parser",
+    "sphinx_copybutton",
+    "sphinx_design",
+    "compare",  # the side-by-side construct, and the rule that every example uses it
+    "doctest_rules",  # sphinx.ext.doctest, made strict
+    "versions",  # prints the pins from pyproject.toml
+]
+
+# -- MyST: colon fences let a `compare` block hold code fences -------------------------------
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+# -- Doctest: every printed value compared (no global ELLIPSIS), errors compared in full -----
+doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1
+doctest_global_setup = """
+import numpy as np
+import tensorflow as tf
+import torch
+"""
+doctest_show_successes = False
+
+# -- HTML ---------------------------------------------------------------------------------
+html_theme = "sphinx_book_theme"
+html_title = project
+html_static_path = ["book/_static"]
+html_css_files = ["book.css"]
+html_theme_options = {
+    "repository_url": "",
+    "use_download_button": False,
+    "show_toc_level": 2,
+}
+
+# -- Copy button: copy the code only, never prompts or outputs ------------------------------
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+copybutton_only_copy_prompt_lines = True
