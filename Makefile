@@ -2,7 +2,8 @@
 PYTHON  ?= python3
 BIN     := .venv/bin
 INSTALLED := .venv/installed
-SPHINXOPTS := -c . -d _build/doctrees -n -W --keep-going
+BUILDDIR ?= _build
+SPHINXOPTS := -c . -d $(BUILDDIR)/doctrees -n -W --keep-going
 SPHINX  := $(BIN)/sphinx-build $(SPHINXOPTS) book
 CHAPTER ?=
 CHAPTERS = $(wildcard book/chapters/*.md)
@@ -23,17 +24,17 @@ help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither framework)
-	$(SPHINX) -b html _build/html $(CHAPTER)
+	$(SPHINX) -b html $(BUILDDIR)/html $(CHAPTER)
 
 doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter
-	$(SPHINX) -b doctest _build/doctest $(CHAPTER)
+	$(SPHINX) -b doctest $(BUILDDIR)/doctest $(CHAPTER)
 
 doctest-gpu: $(INSTALLED)-gpu ## run every example on a CUDA machine; fails if a CUDA block is skipped
-	$(SPHINX) -b doctest -D doctest_require_cuda=1 _build/doctest-gpu $(CHAPTER)
+	$(SPHINX) -b doctest -D doctest_require_cuda=1 $(BUILDDIR)/doctest-gpu $(CHAPTER)
 
 pdf: $(INSTALLED)-docs ## build the PDF into _build/latex (needs TeX Live and latexmk)
 	@command -v latexmk >/dev/null || { echo "make pdf needs latexmk and TeX Live (apt-get install latexmk texlive-latex-extra)"; exit 1; }
-	$(BIN)/sphinx-build -M latexpdf book _build $(SPHINXOPTS)
+	$(BIN)/sphinx-build -M latexpdf book $(BUILDDIR) $(SPHINXOPTS)
 
 test: lint doctest ## run every check: lint, every example, then the pytest suite
 	$(BIN)/pytest
@@ -42,10 +43,10 @@ lint: $(INSTALLED)-docs ## ruff (format and lint) and codespell
 	$(BIN)/ruff format --check . && $(BIN)/ruff check . && $(BIN)/codespell
 
 serve: $(INSTALLED)-docs ## live preview on http://127.0.0.1:8000, rebuilt on every save
-	$(BIN)/sphinx-autobuild -c . -d _build/doctrees book _build/html
+	$(BIN)/sphinx-autobuild -c . -d $(BUILDDIR)/doctrees book $(BUILDDIR)/html
 
 clean: ## remove every build output (keeps .venv)
-	rm -rf _build
+	rm -rf $(BUILDDIR)
 
 # The environment: the docs toolchain first, the frameworks only when examples run.
 $(INSTALLED)-docs: pyproject.toml

@@ -15,6 +15,7 @@ import os
 import random
 import sys
 import warnings
+from pathlib import Path
 
 from sphinx.ext.doctest import DocTestBuilder
 from sphinx.util import logging
@@ -99,7 +100,30 @@ class BookDocTestBuilder(DocTestBuilder):
 
         self.np_print_defaults = np.get_printoptions()
         self.skips: list[str] = []
+        self.source_lines: dict[str, list[str]] = {}
         super().init()
+
+    def get_filename_for_node(self, node, docname: str) -> str:
+        # Relative to where make runs, so editors and terminals can open the reported path.
+        return (
+            os.path.relpath(node.source)
+            if node.source
+            else super().get_filename_for_node(node, docname)
+        )
+
+    def get_line_number(self, node) -> int | None:
+        """The line before the block's first line of code, as doctest counts from there.
+
+        MyST gives the fence's line, and directive options may sit between it and the code."""
+        if node.line is None or not node.source:
+            return node.line
+        if node.source not in self.source_lines:
+            self.source_lines[node.source] = Path(node.source).read_text().splitlines()
+        lines, first = self.source_lines[node.source], node.astext().lstrip().splitlines()[0]
+        for index in range(node.line, len(lines)):
+            if lines[index].strip() == first.strip():
+                return index
+        return node.line
 
     def skipped(self, node) -> bool:
         skip = super().skipped(node)
