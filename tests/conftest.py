@@ -1,0 +1,64 @@
+"""Shared helpers: run the book's tools in a subprocess, on the real book or on a copy."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CHAPTERS = sorted((ROOT / "book" / "chapters").glob("*.md"))
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+
+
+def run(*command, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+    """Run a command; its output (stdout and stderr together) is in `.stdout`."""
+    return subprocess.run(
+        [str(part) for part in command],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def sphinx(builder: str, source: Path, out: Path, *args, **kwargs):
+    """sphinx-build with the Makefile's strictness, on the book at `source` (a repo root)."""
+    return run(
+        BIN / "sphinx-build",
+        *("-c", source, "-d", out / "doctrees", "-n", "-W", "--keep-going", "-b", builder),
+        *(source / "book", out / builder, *args),
+        cwd=source,
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def book_copy(tmp_path) -> Path:
+    """A private copy of the book's sources, to break on purpose."""
+    copy = tmp_path / "repo"
+    copy.mkdir()
+    for name in ("conf.py", "pyproject.toml", "Makefile"):
+        shutil.copy(ROOT / name, copy / name)
+    shutil.copytree(ROOT / "book", copy / "book", ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
+
+
+def add_chapter(repo: Path, name: str, text: str) -> Path:
+    path = repo / "book" / "chapters" / name
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="session")
+def html(tmp_path_factory) -> Path:
+    """The real book, built once as HTML with warnings as errors."""
+    out = tmp_path_factory.mktemp("book")
+    result = sphinx("html", ROOT, out)
+    assert result.returncode == 0, result.stdout
+    assert "build succeeded." in result.stdout
+    return out / "html"

@@ -1,0 +1,123 @@
+"""The doctest run catches what it must: wrong outputs, deprecations, skips, missing tools."""
+
+import re
+
+import pytest
+
+from conftest import BIN, CHAPTERS, ROOT, add_chapter, run, sphinx
+
+pytestmark = pytest.mark.slow
+
+RULES_CHAPTER = """\
+# Rules
+
+:::{compare}
+```{doctest} tf
+>>> import warnings
+>>> warnings.warn("old API", DeprecationWarning)
+```
+```{doctest} torch-legacy
+>>> import warnings
+>>> warnings.warn("old API", DeprecationWarning)
+>>> print("legacy ran")
+legacy ran
+```
+:::
+
+:::{compare}
+```{doctest} torch
+:skipif: True
+>>> print("never run")
+```
+:::
+"""
+
+
+def test_a_changed_output_fails_and_names_file_and_line(book_copy, tmp_path):
+    chapter = book_copy / "book" / "chapters" / CHAPTERS[0].name
+    lines = chapter.read_text().splitlines()
+    prompt = next(
+        i
+        for i, line in enumerate(lines)
+        if line.startswith(">>> ")
+        and lines[i + 1].strip()
+        and not lines[i + 1].startswith((">>>", "..."))
+    )
+    lines[prompt + 1] += " changed"
+    chapter.write_text("\n".join(lines) + "\n")
+    result = sphinx("doctest", book_copy, tmp_path / "out", chapter)
+    assert result.returncode != 0
+    assert f'File "book/chapters/{chapter.name}", line {prompt + 1}, in ' in result.stdout
+    assert "1 failure in tests" in result.stdout
+
+
+def test_deprecations_fail_modern_code_only_and_skips_are_listed(book_copy, tmp_path):
+    chapter = add_chapter(book_copy, "99-rules.md", RULES_CHAPTER)
+    result = sphinx("doctest", book_copy, tmp_path / "out", chapter)
+    assert result.returncode != 0
+    assert re.search(r'File "book/chapters/99-rules.md", line 6, in tf\n', result.stdout)
+    assert "DeprecationWarning: old API" in result.stdout
+    assert "legacy ran" not in result.stdout  # the legacy block passed, so nothing printed
+    assert "1 failure in tests" in result.stdout
+    assert "    1 skipped block\n      book/chapters/99-rules.md:18 (skipif: True)" in result.stdout
+
+
+def test_a_skip_fails_the_gpu_run(book_copy, tmp_path):
+    # CUDA is absent here, so the CUDA check is stubbed; the skip rule itself runs for real.
+    chapter = add_chapter(
+        book_copy, "99-rules.md", RULES_CHAPTER.replace("tf\n>>> import", "tf1\n>>> import")
+    )
+    script = (
+        "import sys, doctest_rules; doctest_rules.require_cuda = lambda: None; "
+        "from sphinx.cmd.build import main; sys.exit(main(sys.argv[1:]))"
+    )
+    args = ("-c", book_copy, "-d", tmp_path / "d", "-b", "doctest", "-D", "doctest_require_cuda=1")
+    result = run(
+        BIN / "python",
+        "-c",
+        script,
+        *args,
+        book_copy / "book",
+        tmp_path / "o",
+        chapter,
+        env={"PYTHONPATH": book_copy / "book" / "_ext"},
+    )
+    assert result.returncode != 0
+    assert "doctest-gpu: 1 block(s) were skipped on a CUDA machine" in result.stdout
+    assert "0 failures in tests" in result.stdout
+
+
+def last_line(result) -> str:
+    assert "Traceback" not in result.stdout, result.stdout
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_missing_framework_is_one_clear_line(tmp_path):
+    shadow = tmp_path / "shadow" / "torch"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
+    )
+    result = sphinx("doctest", ROOT, tmp_path / "out", env={"PYTHONPATH": shadow.parent})
+    assert result.returncode != 0
+    assert last_line(result) == (
+        "error: PyTorch cannot be imported (No module named 'torch'); install the frameworks "
+        "with `make doctest` (or `pip install --group frameworks`)"
+    )
+
+
+def test_the_gpu_run_without_cuda_is_one_clear_line(tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_require_cuda=1")
+    assert result.returncode != 0
+    assert last_line(result).startswith("error: doctest-gpu needs a CUDA device")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_each_chapter_passes_alone(chapter, tmp_path):
+    result = run("make", "doctest", f"CHAPTER={chapter.relative_to(ROOT)}", f"BUILDDIR={tmp_path}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "0 failures in tests" in result.stdout

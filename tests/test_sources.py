@@ -1,0 +1,77 @@
+"""Rules on the chapter sources that no build can check by itself."""
+
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.colon_fence import colon_fence_plugin
+
+from conftest import CHAPTERS, ROOT
+from frameworks import GROUPS
+
+TESTED_FENCES = ("{doctest}", "{testsetup}", "{testcleanup}")
+PARSER = MarkdownIt("commonmark").use(colon_fence_plugin)
+
+
+def code_blocks(text: str, first_line: int = 1):
+    """(line, fence info, code) of every code block, also inside ::: directives."""
+    for token in PARSER.parse(text):
+        line = first_line + token.map[0] if token.map else first_line
+        if token.type == "colon_fence":
+            yield from code_blocks(token.content, line + 1)
+        elif token.type in ("fence", "code_block"):
+            yield line, token.info.strip(), token.content
+
+
+def untested_prompts(text: str) -> list[int]:
+    """Lines of code blocks that hold `>>>` but are not run by the doctest builder."""
+    return [
+        line
+        for line, info, code in code_blocks(text)
+        if not info.startswith(TESTED_FENCES) and re.search(r"^\s*>>>", code, re.M)
+    ]
+
+
+def frameworks_shown(text: str) -> set[str]:
+    frameworks = set()
+    for _, info, _ in code_blocks(text):
+        directive, _, groups = info.partition(" ")
+        if directive == "{doctest}":
+            frameworks |= {
+                GROUPS[g.strip()].framework for g in groups.split(",") if g.strip() in GROUPS
+            }
+    return frameworks
+
+
+def test_the_checks_see_what_they_look_for():
+    bad = "Text\n\n```python\n>>> 1 + 1\n2\n```\n\n:::{note}\n```pycon\n>>> 2\n2\n```\n:::\n"
+    assert untested_prompts(bad) == [3, 9]
+    assert untested_prompts("    >>> indented code\n") == [1]
+    good = ":::{compare}\n```{doctest} tf\n>>> 1\n1\n```\n```{doctest} torch\n>>> 1\n1\n```\n:::\n"
+    assert untested_prompts(good) == []
+    assert frameworks_shown(good) == {"tf", "torch"}
+    assert frameworks_shown(good.replace("torch", "tf1")) == {"tf"}
+
+
+def test_the_book_has_chapters():
+    assert len(CHAPTERS) >= 1
+
+
+@pytest.mark.parametrize("path", sorted(ROOT.glob("book/**/*.md")), ids=lambda p: p.name)
+def test_no_untested_prompts(path):
+    lines = untested_prompts(path.read_text())
+    assert not lines, f"{path}: `>>>` in a block that is never run, at lines {lines}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_shows_both_frameworks(path):
+    assert frameworks_shown(path.read_text()) == {"tf", "torch"}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_follows_the_book_pattern(path):
+    text = path.read_text()
+    assert re.fullmatch(r"\d\d-[a-z0-9]+(-[a-z0-9]+)*\.md", path.name), "name: NN-topic.md"
+    assert text.startswith("# "), "a chapter opens with its title"
+    assert "you will be able to" in text[:2000], "the opening says what the reader will learn"
+    assert "\n## What differs\n" in text, "a chapter ends with its 'What differs' table"
