@@ -13,6 +13,16 @@ RULES_CHAPTER = """\
 
 :::{compare}
 ```{doctest} tf
+>>> import sys
+>>> print("Python first"); tf.print("then C++", output_stream=sys.stdout); print("Python")
+Python first
+then C++
+Python
+```
+:::
+
+:::{compare}
+```{doctest} tf
 >>> import warnings
 >>> warnings.warn("old API", DeprecationWarning)
 ```
@@ -55,11 +65,11 @@ def test_deprecations_fail_modern_code_only_and_skips_are_listed(book_copy, tmp_
     chapter = add_chapter(book_copy, "99-rules.md", RULES_CHAPTER)
     result = sphinx("doctest", book_copy, tmp_path / "out", chapter)
     assert result.returncode != 0
-    assert re.search(r'File "book/chapters/99-rules.md", line 6, in tf\n', result.stdout)
+    assert re.search(r'File "book/chapters/99-rules.md", line 16, in tf\n', result.stdout)
     assert "DeprecationWarning: old API" in result.stdout
     assert "legacy ran" not in result.stdout  # the legacy block passed, so nothing printed
     assert "1 failure in tests" in result.stdout
-    assert "    1 skipped block\n      book/chapters/99-rules.md:18 (skipif: True)" in result.stdout
+    assert "    1 skipped block\n      book/chapters/99-rules.md:28 (skipif: True)" in result.stdout
 
 
 def test_a_skip_fails_the_gpu_run(book_copy, tmp_path):

@@ -6,14 +6,19 @@
   dtype, Keras and torch.compile caches), so no chapter depends on another.
 - Modern groups turn DeprecationWarning and FutureWarning into errors, so the book fails the
   day a framework deprecates what it teaches; legacy groups (frameworks.py) allow them.
+- Output that native code writes to file descriptor 1 is compared too: `tf.print(...,
+  output_stream=sys.stdout)` prints from C++, where doctest alone would never see it.
 - Skipped blocks (`:skipif:`) are counted and listed: Sphinx itself reports none.
 - With `-D doctest_require_cuda=1` (`make doctest-gpu`) a machine without CUDA stops the run
   at once, and a single skipped block fails it.
 """
 
+import contextlib
+import doctest
 import os
 import random
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -92,6 +97,28 @@ def reset_framework_state(np_print_defaults: dict) -> None:
         sys.modules["torch._dynamo"].reset()
 
 
+class DescriptorOut(doctest._SpoofOut):
+    """doctest's stdout, kept in a file that is also file descriptor 1, so that what Python
+    prints and what native code writes there are compared together, in the order written."""
+
+    def __init__(self, capture):
+        super().__init__()
+        self.capture = capture
+
+    def write(self, text: str) -> int:
+        os.write(1, text.encode())
+        return len(text)
+
+    def getvalue(self) -> str:
+        self.capture.seek(0)
+        text = self.capture.read().decode()
+        return text + "\n" if text and not text.endswith("\n") else text
+
+    def truncate(self, size=None) -> int:
+        self.capture.seek(0)
+        return self.capture.truncate()
+
+
 class BookDocTestBuilder(DocTestBuilder):
     def init(self) -> None:
         import_frameworks()
@@ -102,6 +129,7 @@ class BookDocTestBuilder(DocTestBuilder):
         self.np_print_defaults = np.get_printoptions()
         self.skips: list[str] = []
         self.source_lines: dict[str, list[str]] = {}
+        self.real_stdout: int | None = None
         super().init()
 
     def get_filename_for_node(self, node, docname: str) -> str:
@@ -136,10 +164,38 @@ class BookDocTestBuilder(DocTestBuilder):
     def test_group(self, group) -> bool:
         reset_framework_state(self.np_print_defaults)
         legacy = group.name in GROUPS and GROUPS[group.name].legacy
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), self.descriptor_1_captured():
             for category in MODERN_ERRORS:
                 warnings.simplefilter("ignore" if legacy else "error", category)
             return super().test_group(group)
+
+    @contextlib.contextmanager
+    def descriptor_1_captured(self):
+        sys.stdout.flush()
+        with tempfile.TemporaryFile() as capture:
+            for runner in (self.setup_runner, self.test_runner, self.cleanup_runner):
+                runner._fakeout = DescriptorOut(capture)
+            self.real_stdout = os.dup(1)
+            os.dup2(capture.fileno(), 1)
+            try:
+                yield
+            finally:
+                os.dup2(self.real_stdout, 1)
+                os.close(self.real_stdout)
+                self.real_stdout = None
+
+    def _warn_out(self, text: str) -> None:
+        # Failure reports go to the terminal, not into the next example's captured output.
+        if self.real_stdout is None:
+            return super()._warn_out(text)
+        capture = os.dup(1)
+        os.dup2(self.real_stdout, 1)
+        try:
+            super()._warn_out(text)
+            sys.__stdout__.flush()
+        finally:
+            os.dup2(capture, 1)
+            os.close(capture)
 
     def finish(self) -> None:
         self._out(f"\n{len(self.skips):5} skipped block{'s' * (len(self.skips) != 1)}\n")
