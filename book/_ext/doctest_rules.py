@@ -88,11 +88,12 @@ def reset_framework_state(np_print_defaults: dict) -> None:
     torch.set_printoptions(profile="default", sci_mode=None)
     torch.set_default_dtype(torch.float32)
     torch.set_grad_enabled(True)
-    torch.use_deterministic_algorithms(False)
+    if torch.are_deterministic_algorithms_enabled():  # the setter imports inductor: 1 s
+        torch.use_deterministic_algorithms(False)
     tf.random.set_seed(None)
     tf.config.run_functions_eagerly(False)
     if "keras" in sys.modules:  # layer-name counters and float type
-        sys.modules["keras"].backend.clear_session()
+        sys.modules["keras"].backend.clear_session(free_memory=False)  # gc: 0.5 s a group
         sys.modules["keras"].config.set_floatx("float32")
     if "torch._dynamo" in sys.modules:  # compiled-code caches and recompile counters
         sys.modules["torch._dynamo"].reset()
