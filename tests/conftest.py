@@ -68,3 +68,13 @@ def html(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout
     assert "build succeeded." in result.stdout
     return out / "html"
+
+
+def hide_modules(folder: Path, *names: str) -> dict:
+    """An environment in which importing `names` fails as if they were not installed."""
+    for name in names:
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text(
+            f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
+        )
+    return {"PYTHONPATH": str(folder)}

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import BIN, CHAPTERS, ROOT, add_chapter, run, sphinx
+from conftest import BIN, CHAPTERS, ROOT, add_chapter, hide_modules, run, sphinx
 
 pytestmark = pytest.mark.slow
 
@@ -111,12 +111,8 @@ def last_line(result) -> str:
 
 
 def test_a_missing_framework_is_one_clear_line(tmp_path):
-    shadow = tmp_path / "shadow" / "torch"
-    shadow.mkdir(parents=True)
-    (shadow / "__init__.py").write_text(
-        "raise ModuleNotFoundError(\"No module named 'torch'\", name='torch')\n"
-    )
-    result = sphinx("doctest", ROOT, tmp_path / "out", env={"PYTHONPATH": shadow.parent})
+    hidden = hide_modules(tmp_path / "hidden", "torch")
+    result = sphinx("doctest", ROOT, tmp_path / "out", env=hidden)
     assert result.returncode != 0
     assert last_line(result) == (
         "error: PyTorch cannot be imported (No module named 'torch'); install the frameworks "
