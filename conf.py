@@ -21,6 +21,7 @@ extensions = [
     "compare",  # the side-by-side construct, and the rule that every example uses it
     "doctest_rules",  # sphinx.ext.doctest, made strict
     "versions",  # prints the pins from pyproject.toml
+    "api_links",  # {tf}`reshape` and {torch}`reshape` link to the reference pages
 ]
 
 # -- MyST: colon fences let a `compare` block hold code fences -------------------------------
@@ -41,11 +42,15 @@ doctest_show_successes = False
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["book/_static"]
+templates_path = ["book/_templates"]
 html_css_files = ["book.css"]
+html_js_files = ["framework-choice.js"]  # in <head>: the reader's choice applies before paint
 html_theme_options = {
     "repository_url": "",
     "use_download_button": False,
+    "use_fullscreen_button": False,  # leaves room in a phone's header for the framework choice
     "show_toc_level": 2,
+    "article_header_end": ["framework-choice.html", "article-header-buttons.html"],
 }
 
 # -- Copy button: copy the code only, never prompts or outputs ------------------------------
