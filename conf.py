@@ -34,7 +34,7 @@ myst_heading_anchors = 3
 # -- Doctest: every printed value compared (no global ELLIPSIS), errors compared in full -----
 doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1
 doctest_global_setup = """
-__name__ = "__main__"  # as in a script; AutoGraph finds a function's source through it
+__name__ = "__main__"  # as in a script: AutoGraph and the deprecation rule rely on it
 import numpy as np
 import tensorflow as tf
 import torch

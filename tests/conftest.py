@@ -14,12 +14,18 @@ CHAPTERS = sorted((ROOT / "book" / "chapters").glob("*.md"))
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 
 
+# Under `make test`, make's variables would make a nested make print "Entering directory".
+CLEAN_ENVIRON = {
+    k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+}
+
+
 def run(*command, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
     """Run a command; its output (stdout and stderr together) is in `.stdout`."""
     return subprocess.run(
         [str(part) for part in command],
         cwd=cwd,
-        env={**os.environ, **(env or {})},
+        env={**CLEAN_ENVIRON, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -62,3 +68,13 @@ def html(tmp_path_factory) -> Path:
     assert result.returncode == 0, result.stdout
     assert "build succeeded." in result.stdout
     return out / "html"
+
+
+def hide_modules(folder: Path, *names: str) -> dict:
+    """An environment in which importing `names` fails as if they were not installed."""
+    for name in names:
+        (folder / name).mkdir(parents=True)
+        (folder / name / "__init__.py").write_text(
+            f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
+        )
+    return {"PYTHONPATH": str(folder)}

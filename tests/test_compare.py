@@ -2,7 +2,7 @@
 
 import pytest
 
-from conftest import add_chapter, sphinx
+from conftest import ROOT, add_chapter, hide_modules, sphinx
 
 pytestmark = pytest.mark.slow
 
@@ -22,6 +22,12 @@ BOTH = """\
 
 def test_the_book_builds_with_warnings_as_errors(html):
     assert (html / "index.html").exists()
+
+
+def test_the_html_build_needs_neither_framework(tmp_path):
+    hidden = hide_modules(tmp_path / "hidden", "tensorflow", "torch", "keras")
+    result = sphinx("html", ROOT, tmp_path / "out", env=hidden)
+    assert result.returncode == 0, result.stdout[-2000:]
 
 
 def test_panes_are_labelled_and_in_framework_order(book_copy, tmp_path):

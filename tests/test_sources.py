@@ -65,7 +65,7 @@ def test_no_untested_prompts(path):
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_chapter_shows_both_frameworks(path):
-    assert frameworks_shown(path.read_text()) == {"tf", "torch"}
+    assert frameworks_shown(path.read_text()) >= {"tf", "torch"}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)

@@ -4,8 +4,9 @@
   A missing one stops the run with one line that names it and the command that installs it.
 - Every group starts from a fresh process's framework state (seeds, print options, default
   dtype, Keras and torch.compile caches), so no chapter depends on another.
-- Modern groups turn DeprecationWarning and FutureWarning into errors, so the book fails the
-  day a framework deprecates what it teaches; legacy groups (frameworks.py) allow them.
+- Modern groups turn DeprecationWarning and FutureWarning about the examples' own calls into
+  errors, so the book fails the day a framework deprecates what it teaches; legacy groups
+  (frameworks.py) allow them.
 - Output that native code writes to file descriptor 1 is compared too: `tf.print(...,
   output_stream=sys.stdout)` prints from C++, where doctest alone would never see it.
 - Skipped blocks (`:skipif:`) are counted and listed: Sphinx itself reports none.
@@ -87,11 +88,12 @@ def reset_framework_state(np_print_defaults: dict) -> None:
     torch.set_printoptions(profile="default", sci_mode=None)
     torch.set_default_dtype(torch.float32)
     torch.set_grad_enabled(True)
-    torch.use_deterministic_algorithms(False)
+    if torch.are_deterministic_algorithms_enabled():  # the setter imports inductor: 1 s
+        torch.use_deterministic_algorithms(False)
     tf.random.set_seed(None)
     tf.config.run_functions_eagerly(False)
     if "keras" in sys.modules:  # layer-name counters and float type
-        sys.modules["keras"].backend.clear_session()
+        sys.modules["keras"].backend.clear_session(free_memory=False)  # gc: 0.5 s a group
         sys.modules["keras"].config.set_floatx("float32")
     if "torch._dynamo" in sys.modules:  # compiled-code caches and recompile counters
         sys.modules["torch._dynamo"].reset()
@@ -166,7 +168,11 @@ class BookDocTestBuilder(DocTestBuilder):
         legacy = group.name in GROUPS and GROUPS[group.name].legacy
         with warnings.catch_warnings(), self.descriptor_1_captured():
             for category in MODERN_ERRORS:
-                warnings.simplefilter("ignore" if legacy else "error", category)
+                if legacy:
+                    warnings.filterwarnings("ignore", category=category)
+                else:  # only warnings about the example's own calls; a library's inner
+                    # warnings are left as a reader's Python shows them
+                    warnings.filterwarnings("error", category=category, module="__main__")
             return super().test_group(group)
 
     @contextlib.contextmanager

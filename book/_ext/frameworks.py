@@ -1,7 +1,8 @@
 """The book's doctest groups: which framework each one shows, and which are legacy.
 
 Every tested block names one of these groups (```{doctest} tf```). A group is one namespace
-per chapter, so names never leak from one framework to the other. Legacy groups hold APIs a
+per chapter, so names never leak from one framework to the other; only the `port` group,
+for code that converts between them, sees both. Legacy groups hold APIs a
 reader still meets in old code; they may emit DeprecationWarning, modern groups may not.
 """
 
@@ -19,7 +20,9 @@ GROUPS = {
     "tf1": Group("tf", "TensorFlow 1 (legacy)", legacy=True),
     "torch": Group("torch", "PyTorch", legacy=False),
     "torch-legacy": Group("torch", "PyTorch (legacy)", legacy=True),
+    # Porting code holds both frameworks in one namespace, to move weights and compare outputs.
+    "port": Group("port", "TensorFlow and PyTorch together", legacy=False),
 }
 
 # Panes are shown in this order.
-FRAMEWORKS = ("tf", "torch")
+FRAMEWORKS = ("tf", "torch", "port")
