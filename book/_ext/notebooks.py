@@ -43,6 +43,7 @@ DISPLAY = [
     "%config InteractiveShell.ast_node_interactivity = 'last'",
     "%config PlainTextFormatter.pprint = False",
 ]
+JUPYTER_PRINT = "In Jupyter, tf.print to sys.stdout goes through Python: output may move"
 OPTION = re.compile(r"^:[\w-]+:")
 ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
 TITLED = re.compile(r"(.*?)\s*<(.+)>$", re.S)
@@ -82,6 +83,12 @@ def code_cells(block: str) -> list[dict]:
             source = []
     if source:
         cells.append(code_cell("".join(source), None))
+    if "tf.print(" in block and "sys.stdout" in block and cells:
+        # The book compares what tf.print writes to file descriptor 1; a Jupyter kernel
+        # sends it through Python's sys.stdout instead, so where it shows up can differ.
+        cells[0]["source"] = f"# {JUPYTER_PRINT}\n" + cells[0]["source"]
+        for cell in cells:
+            cell["metadata"]["jupyter_differs"] = JUPYTER_PRINT
     if skip and cells:  # say why the cells may not run here, as the book's skip does
         condition = skip[0].removeprefix(":skipif:").strip()
         cells[0]["source"] = (
