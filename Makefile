@@ -7,6 +7,8 @@ SPHINXOPTS := -c . -d $(BUILDDIR)/doctrees -n -W --keep-going
 SPHINX  := $(BIN)/sphinx-build $(SPHINXOPTS) book
 CHAPTER ?=
 CHAPTERS = $(wildcard book/chapters/*.md)
+# The date printed in the PDF and EPUB is the last commit's, so a rebuild gives the same book.
+export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 
 ifneq ($(CHAPTER),)
 ifeq ($(filter $(CHAPTER),$(CHAPTERS)),)
@@ -19,7 +21,9 @@ $(error doctest-gpu needs a CUDA machine and nvidia-smi finds no GPU here; run m
 endif
 endif
 
-.PHONY: help html doctest doctest-gpu pdf test lint serve clean
+EPUBCHECK := /usr/share/java/epubcheck.jar
+
+.PHONY: help html doctest doctest-gpu pdf epub notebooks dist test lint serve clean
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
@@ -32,12 +36,25 @@ doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-
 doctest-gpu: $(INSTALLED)-gpu ## run every example on a CUDA machine; fails if a CUDA block is skipped
 	$(SPHINX) -b doctest -D doctest_require_cuda=1 $(BUILDDIR)/doctest-gpu $(CHAPTER)
 
-pdf: $(INSTALLED)-docs ## build the PDF into _build/latex (needs TeX Live and latexmk)
-	@command -v latexmk >/dev/null || { echo "make pdf needs latexmk and TeX Live (apt-get install latexmk texlive-latex-extra)"; exit 1; }
+pdf: $(INSTALLED)-docs ## build the PDF into _build/latex/tf-torch-book.pdf (needs TeX Live)
+	@command -v latexmk >/dev/null && command -v lualatex >/dev/null || { echo "make pdf needs latexmk and lualatex (apt-get install latexmk texlive-luatex texlive-latex-extra fonts-freefont-otf)"; exit 1; }
 	$(BIN)/sphinx-build -M latexpdf book $(BUILDDIR) $(SPHINXOPTS)
 
+epub: $(INSTALLED)-docs ## build the EPUB into _build/epub and check it with epubcheck
+	@test -f $(EPUBCHECK) && command -v java >/dev/null || { echo "make epub checks the book with epubcheck, which is missing (apt-get install epubcheck)"; exit 1; }
+	rm -rf $(BUILDDIR)/epub  # the EPUB packs every file there, leftovers of older builds too
+	$(SPHINX) -b epub $(BUILDDIR)/epub
+	java -jar $(EPUBCHECK) -q $(BUILDDIR)/epub/tf-torch-book.epub
+
+notebooks: $(INSTALLED)-docs ## write each chapter as Jupyter notebooks (one per framework) into _build/notebooks
+	$(SPHINX) -b notebooks $(BUILDDIR)/notebooks
+
+dist: html ## pack the HTML book into _build/tf-torch-book-html.zip, to read offline from disk
+	rm -f $(BUILDDIR)/tf-torch-book-html.zip
+	$(BIN)/python -m zipfile -c $(BUILDDIR)/tf-torch-book-html.zip $(BUILDDIR)/html/
+
 test: lint doctest ## run every check: lint, every example, then the pytest suite
-	$(BIN)/pytest
+	BUILDDIR=$(BUILDDIR) $(BIN)/pytest
 
 lint: $(INSTALLED)-docs ## ruff (format and lint) and codespell
 	$(BIN)/ruff format --check . && $(BIN)/ruff check . && $(BIN)/codespell

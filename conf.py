@@ -1,6 +1,7 @@
 # Sphinx settings for the book. Sources live in book/; run through the Makefile.
 import doctest
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).parent
@@ -9,6 +10,7 @@ ROOT = Path(__file__).parent
 project = "TensorFlow and PyTorch, Side by Side"
 author = "The tf-torch-book authors"
 copyright = "2026, " + author
+release = version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
 root_doc = "index"
 exclude_patterns = ["_ext", "_static"]
 
@@ -21,6 +23,8 @@ extensions = [
     "compare",  # the side-by-side construct, and the rule that every example uses it
     "doctest_rules",  # sphinx.ext.doctest, made strict
     "versions",  # prints the pins from pyproject.toml
+    "api_links",  # {tf}`reshape` and {torch}`reshape` link to the reference pages
+    "notebooks",  # each chapter as a Jupyter notebook per framework
 ]
 
 # -- MyST: colon fences let a `compare` block hold code fences -------------------------------
@@ -41,14 +45,43 @@ doctest_show_successes = False
 html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["book/_static"]
+templates_path = ["book/_templates"]
 html_css_files = ["book.css"]
+html_js_files = ["framework-choice.js"]  # in <head>: the reader's choice applies before paint
 html_theme_options = {
     "repository_url": "",
     "use_download_button": False,
+    "use_fullscreen_button": False,  # leaves room in a phone's header for the framework choice
     "show_toc_level": 2,
+    "article_header_end": [
+        "framework-choice.html",
+        "notebook-download.html",
+        "article-header-buttons.html",
+    ],
 }
 
 # -- Copy button: copy the code only, never prompts or outputs ------------------------------
 copybutton_prompt_text = r">>> |\.\.\. "
 copybutton_prompt_is_regexp = True
 copybutton_only_copy_prompt_lines = True
+
+# -- LaTeX (make pdf): Debian's TeX Live, lualatex for Unicode in text and outputs ---------
+latex_engine = "lualatex"
+latex_use_xindy = False  # makeindex ships with TeX Live; the index entries are ASCII names
+latex_documents = [("index", "tf-torch-book.tex", project, author, "manual")]
+latex_elements = {
+    "extraclassoptions": "openany,oneside",  # read on screens: no blank pages between chapters
+    # 90 characters (the book's longest code line) fit the text width at this size, so no
+    # code line is wrapped; DejaVu Sans Mono reads better than the default FreeMono.
+    "fvset": r"\fvset{fontsize=\small}",
+    "preamble": r"""
+\setmonofont{DejaVu Sans Mono}[Scale=0.85]
+% A framework's label stays on the page of its code's first lines.
+\newenvironment{sphinxclasscompare-pane}{\par\needspace{6\baselineskip}}{}
+""",
+}
+
+# -- EPUB (make epub), checked by epubcheck --------------------------------------------------
+epub_basename = "tf-torch-book"
+epub_show_urls = "no"  # API names stay links; printed URLs would interrupt every sentence
+epub_exclude_files = ["_static/framework-choice.js"]  # an e-book shows both frameworks

@@ -7,7 +7,20 @@ import pytest
 
 from conftest import run
 
-TARGETS = ["help", "html", "doctest", "doctest-gpu", "pdf", "test", "lint", "serve", "clean"]
+TARGETS = [
+    "help",
+    "html",
+    "doctest",
+    "doctest-gpu",
+    "pdf",
+    "epub",
+    "notebooks",
+    "dist",
+    "test",
+    "lint",
+    "serve",
+    "clean",
+]
 
 
 def test_help_is_the_default_and_lists_every_target():

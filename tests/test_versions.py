@@ -19,7 +19,7 @@ def test_pins_are_read_from_pyproject():
 
 
 def test_the_book_prints_every_framework_pin(html):
-    page = (html / "index.html").read_text()
+    page = (html / "preface.html").read_text()
     for _, package, pinned, _ in pinned_versions(PYPROJECT):
         assert f"<p>{package}</p>" in page and f"<p>{pinned}</p>" in page
 

@@ -1,0 +1,108 @@
+"""The PDF (TeX Live) and the EPUB (epubcheck), built through the Makefile as a reader would.
+
+A machine without the tools skips these tests and names the package to install; under CI
+(CI=true) a missing tool is a failure."""
+
+import datetime
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from conftest import CHAPTERS, run
+
+pytestmark = pytest.mark.slow
+
+
+def need(command: str, package: str) -> None:
+    if shutil.which(command) is None:
+        reason = f"needs {command} (apt-get install {package})"
+        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pdf(tmp_path_factory):
+    need("lualatex", "texlive-luatex")
+    need("latexmk", "latexmk")
+    need("pdftotext", "poppler-utils")
+    out = tmp_path_factory.mktemp("pdf")
+    result = run("make", "pdf", f"BUILDDIR={out}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    return out / "latex" / "tf-torch-book.pdf"
+
+
+def text_of(pdf, *pages: str) -> str:
+    command = ["pdftotext", "-layout", *pages, str(pdf), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+
+def test_the_pdf_opens_with_a_title_page_dated_by_the_last_commit(pdf):
+    commit = int(run("git", "log", "-1", "--format=%ct").stdout)
+    date = datetime.datetime.fromtimestamp(commit, datetime.UTC)
+    title = text_of(pdf, "-l", "1").split()
+    assert " ".join(title[:6]) == "TensorFlow and PyTorch, Side by Side"
+    assert " ".join(title[-3:]) == date.strftime("%b %d, %Y")  # Sphinx's today_fmt
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert date.strftime("%a %b %d %H:%M:%S %Y") in info  # the file's own date too
+
+
+def test_the_contents_list_the_preface_then_numbered_chapters_then_appendices(pdf):
+    contents = text_of(pdf, "-f", "2", "-l", "6")
+    titles = [re.search(r"^# (.+)$", c.read_text(), re.M).group(1) for c in CHAPTERS]
+    positions = [contents.index("Preface")]
+    for number, title in enumerate(titles, 1):
+        found = re.search(rf"^\s*{number}\s+{re.escape(title[:30])}", contents, re.M)
+        assert found, f"chapter {number}, {title}, is not in the contents"
+        positions.append(found.start())
+    positions.append(re.search(r"^\s*A\s+Glossary", contents, re.M).start())
+    assert positions == sorted(positions)
+    assert re.search(r"^\s*Index\s+\d+$", contents, re.M)
+
+
+def code_lines():
+    for chapter in CHAPTERS:
+        for block in re.findall(r"```\{doctest\} \S+\n(.*?)```", chapter.read_text(), re.S):
+            for line in block.splitlines():
+                if line.strip() and not line.startswith(":") and line != "<BLANKLINE>":
+                    yield chapter.name, line
+
+
+def test_no_code_line_is_cut_or_wrapped(pdf):
+    lines = {" ".join(line.split()) for line in text_of(pdf).splitlines()}
+    broken = [
+        f"{name}: {line}" for name, line in code_lines() if " ".join(line.split()) not in lines
+    ]
+    assert broken == []
+
+
+def test_code_is_labelled_by_framework_and_the_versions_are_printed(pdf):
+    text = text_of(pdf)
+    first_code = " ".join(next(code_lines())[1].split())
+    before = " ".join(text.split()).split(first_code)[0]
+    assert before.rstrip().endswith(("TensorFlow", "PyTorch", "(legacy)"))
+    assert text.count("\nTensorFlow\n") > 50 and text.count("\nPyTorch\n") > 50
+    assert re.search(r"torch\s+2\.\d+\.\d+\s+runs every example", text)
+
+
+def test_the_epub_passes_epubcheck(tmp_path):
+    need("java", "epubcheck")
+    if not os.path.exists("/usr/share/java/epubcheck.jar"):
+        need("epubcheck.jar", "epubcheck")
+    result = run("make", "epub", f"BUILDDIR={tmp_path}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    epub = zipfile.ZipFile(tmp_path / "epub" / "tf-torch-book.epub")
+    names = epub.namelist()
+    assert names[0] == "mimetype"
+    assert all(f"chapters/{c.stem}.xhtml" in names for c in CHAPTERS)
+    assert not any(name.endswith(".js") and "framework-choice" in name for name in names)
+
+
+def test_the_dist_archive_holds_the_book_and_its_notebooks(tmp_path):
+    result = run("make", "dist", f"BUILDDIR={tmp_path}")
+    assert result.returncode == 0, result.stdout[-3000:]
+    names = zipfile.ZipFile(tmp_path / "tf-torch-book-html.zip").namelist()
+    assert "html/index.html" in names and "html/searchindex.js" in names
+    assert f"html/notebooks/{CHAPTERS[0].stem}-pytorch.ipynb" in names

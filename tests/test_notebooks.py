@@ -1,0 +1,152 @@
+"""Each chapter as notebooks: the right cells, valid files, and they run with the outputs shown."""
+
+import doctest
+import json
+import os
+import re
+
+import nbformat
+import pytest
+
+from conftest import CHAPTERS, ROOT, run
+from frameworks import GROUPS
+from notebooks import NAMES, code_cells, notebook_name, role_to_markdown
+
+TF_LOG = re.compile(r"^(WARNING|INFO|ERROR):tensorflow:|^Instructions for updating:|^Use `")
+BLOCK = """\
+:options: +NORMALIZE_WHITESPACE
+>>> x = tf.constant([1, 2])
+>>> x.dtype
+tf.int32
+>>> print("printed")
+printed
+>>> y = 1
+>>> x + 1.5
+Traceback (most recent call last):
+    ...
+tensorflow.python.framework.errors_impl.InvalidArgumentError: cannot compute AddV2
+"""
+
+
+def test_cells_end_where_the_book_shows_an_output():
+    cells = code_cells(BLOCK)
+    assert [cell["source"] for cell in cells] == [
+        "x = tf.constant([1, 2])\nx.dtype",
+        'print("printed")',
+        "y = 1\nx + 1.5",
+    ]
+    value, printed, error = (cell["outputs"] for cell in cells)
+    assert value == [
+        {
+            "output_type": "execute_result",
+            "execution_count": None,
+            "data": {"text/plain": "tf.int32"},
+            "metadata": {},
+        }
+    ]
+    assert printed == [{"output_type": "stream", "name": "stdout", "text": "printed\n"}]
+    assert error[0]["ename"] == "InvalidArgumentError"
+    assert error[0]["evalue"] == "cannot compute AddV2"
+
+
+def test_a_skipped_block_says_so_in_every_cell():
+    cells = code_cells(":skipif: not torch.cuda.is_available()\n>>> 1\n1\n>>> 2\n2\n")
+    assert cells[0]["source"].startswith(
+        "# The book skips these cells where not torch.cuda.is_available()\n"
+    )
+    assert [cell["metadata"]["skipif"] for cell in cells] == ["not torch.cuda.is_available()"] * 2
+
+
+def test_roles_become_markdown_links():
+    role = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
+    convert = lambda text: role.sub(role_to_markdown, text)  # noqa: E731
+    assert convert("{tf}`nn.relu`") == (
+        "[`tf.nn.relu`](https://www.tensorflow.org/api_docs/python/tf/nn/relu)"
+    )
+    assert convert("{torch}`the view <Tensor.view>`") == (
+        "[`the view`](https://docs.pytorch.org/docs/stable/generated/torch.Tensor.view.html)"
+    )
+    assert convert("{term}`traces <trace>`") == "traces"
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("notebooks")
+    result = run("make", "notebooks", f"BUILDDIR={out}")
+    assert result.returncode == 0, result.stdout
+    return out / "notebooks"
+
+
+def examples_of(chapter, framework: str) -> list[str]:
+    """The code of every example of one framework in a chapter, in order."""
+    sources = []
+    blocks = re.findall(r"```\{doctest\} (\S+)\n(.*?)```", chapter.read_text(), re.S)
+    for group, block in blocks:
+        if GROUPS[group].framework == framework:
+            block = "\n".join(line for line in block.splitlines() if not line.startswith(":"))
+            sources += [e.source for e in doctest.DocTestParser().get_examples(block + "\n")]
+    return sources
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_each_chapter_has_a_valid_notebook_per_framework_with_all_its_examples(built, chapter):
+    for framework in NAMES:
+        path = built / notebook_name(chapter.stem, framework)
+        notebook = nbformat.read(path, as_version=4)
+        nbformat.validate(notebook)
+        code = "\n".join(c.source for c in notebook.cells[2:] if c.cell_type == "code")
+        code = re.sub(
+            r"^# (The book skips these cells where|In Jupyter, ).*\n", "", code, flags=re.M
+        )
+        assert code + "\n" == "".join(examples_of(chapter, framework))
+
+
+def test_the_html_offers_each_chapter_notebook_for_download(html):
+    page = (html / "chapters" / f"{CHAPTERS[0].stem}.html").read_text()
+    for framework, name in NAMES.items():
+        file = notebook_name(CHAPTERS[0].stem, framework)
+        assert f'href="../notebooks/{file}" download>{name} notebook (.ipynb)</a>' in page
+        assert json.loads((html / "notebooks" / file).read_text())["nbformat"] == 4
+    assert "notebook-download" not in (html / "glossary.html").read_text()
+
+
+def outputs(cell) -> str:
+    """What a reader sees under a cell, in order and whitespace normalized (as the book's
+    +NORMALIZE_WHITESPACE blocks); an exception by its class; warnings on stderr left out."""
+    seen = []
+    for output in cell.get("outputs", []):
+        if output.output_type == "error":
+            seen.append(f"raises {output.ename}")
+        elif output.output_type == "stream" and output.name == "stdout":
+            # TensorFlow logs to stdout in an interactive session (a legacy API's
+            # deprecation notice): a log record, not the example's output.
+            seen += [line for line in output.text.splitlines() if not TF_LOG.match(line)]
+        elif output.output_type == "execute_result":
+            seen.append(output.data["text/plain"])
+    return " ".join(" ".join(seen).split())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("framework", NAMES)
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
+def test_the_notebook_runs_in_jupyter_with_the_outputs_shown(built, chapter, framework):
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(built / notebook_name(chapter.stem, framework), as_version=4)
+    shown = [outputs(cell) for cell in notebook.cells]
+    os.environ.update(TF_CPP_MIN_LOG_LEVEL="2", TF_ENABLE_ONEDNN_OPTS="0")  # the book's settings
+    NotebookClient(
+        notebook,
+        timeout=300,
+        allow_errors=True,
+        resources={"metadata": {"path": str(ROOT)}},
+    ).execute()
+    differ = [
+        f"{cell.source}\n  shown: {want}\n  got:   {outputs(cell)}"
+        for cell, want in zip(notebook.cells, shown, strict=True)
+        if cell.cell_type == "code"
+        and not {"skipif", "jupyter_differs"} & set(cell.metadata)  # each says why, in the cell
+        and outputs(cell) != want
+    ]
+    assert not differ, "\n".join(differ[:5])
