@@ -3,7 +3,8 @@
 A notebook holds the chapter's prose as Markdown cells and one framework's examples as code
 cells, with the outputs the book checked already filled in. One notebook per framework,
 because each doctest group is its own namespace: `x` in a TensorFlow block is not the `x`
-of the PyTorch block next to it. Legacy blocks go into their framework's notebook.
+of the PyTorch block next to it. Legacy blocks go into their framework's notebook, and
+`port` blocks (both frameworks in one namespace) into a third notebook of their own.
 
 The chapter's MyST source is already Markdown, so the notebook is made from the source:
 only the book's own constructs are rewritten (`compare` blocks, admonitions, roles).
@@ -32,7 +33,8 @@ from versions import pinned_versions
 logger = logging.getLogger(__name__)
 
 PARSER = MarkdownIt("commonmark").use(colon_fence_plugin).enable("table")
-NAMES = {"tf": "TensorFlow", "torch": "PyTorch"}
+NAMES = {"tf": "TensorFlow", "torch": "PyTorch", "port": "Both frameworks"}
+FILE_SUFFIX = {"tf": "tensorflow", "torch": "pytorch", "port": "both"}
 # The book's global setup (conf.py) imports all three; a notebook imports the other
 # framework only where its examples use it (DLPack, for one).
 IMPORTS = {"tf": "import tensorflow as tf", "torch": "import torch"}
@@ -50,7 +52,7 @@ TITLED = re.compile(r"(.*?)\s*<(.+)>$", re.S)
 
 
 def notebook_name(docname: str, framework: str) -> str:
-    return f"{Path(docname).name}-{NAMES[framework].lower()}.ipynb"
+    return f"{Path(docname).name}-{FILE_SUFFIX[framework]}.ipynb"
 
 
 def role_to_markdown(match: re.Match) -> str:
@@ -188,6 +190,8 @@ def chapter_notebooks(source: Path, title: str, versions: dict) -> dict[str, dic
 
     notebooks = {}
     for framework, name in NAMES.items():
+        if not any(cell["cell_type"] == "code" for cell in cells[framework]):
+            continue  # the porting notebook exists only where a chapter has `port` code
         intro = (
             f"*{name} examples of the chapter “{title}” of* TensorFlow and PyTorch, Side by "
             f"Side. *Run the cells in order; the outputs shown were verified with "
@@ -228,7 +232,11 @@ def setup_cell(source: str) -> dict:
 
 
 # The pins (pyproject.toml, group "frameworks") each notebook names as verified.
-PINS = {"tf": ("tensorflow-cpu", "keras", "numpy"), "torch": ("torch", "numpy")}
+PINS = {
+    "tf": ("tensorflow-cpu", "keras", "numpy"),
+    "torch": ("torch", "numpy"),
+    "port": ("tensorflow-cpu", "keras", "torch", "numpy"),
+}
 
 
 def verified_versions(app, framework: str) -> str:
