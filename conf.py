@@ -46,7 +46,7 @@ html_theme = "sphinx_book_theme"
 html_title = project
 html_static_path = ["book/_static"]
 templates_path = ["book/_templates"]
-html_css_files = ["book.css"]
+html_css_files = ["book.css", "header.css"]
 html_js_files = ["framework-choice.js"]  # in <head>: the reader's choice applies before paint
 html_theme_options = {
     "repository_url": "",
@@ -84,4 +84,5 @@ latex_elements = {
 # -- EPUB (make epub), checked by epubcheck --------------------------------------------------
 epub_basename = "tf-torch-book"
 epub_show_urls = "no"  # API names stay links; printed URLs would interrupt every sentence
-epub_exclude_files = ["_static/framework-choice.js"]  # an e-book shows both frameworks
+epub_css_files = ["book.css"]  # no header in an e-book: it shows both frameworks
+epub_exclude_files = ["_static/framework-choice.js", "_static/header.css"]
