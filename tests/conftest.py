@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
+from mdit_py_plugins.colon_fence import colon_fence_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -41,6 +43,37 @@ def sphinx(builder: str, source: Path, out: Path, *args, **kwargs):
         cwd=source,
         **kwargs,
     )
+
+
+PARSER = MarkdownIt("commonmark").use(colon_fence_plugin)
+
+
+def code_blocks(text: str, first_line: int = 1):
+    """(line, fence info, code) of every code block, also inside ::: directives."""
+    for token in PARSER.parse(text):
+        line = first_line + token.map[0] if token.map else first_line
+        if token.type == "colon_fence":
+            yield from code_blocks(token.content, line + 1)
+        elif token.type in ("fence", "code_block"):
+            yield line, token.info.strip(), token.content
+
+
+def doctest_blocks(chapter: Path) -> list[tuple[str, str]]:
+    """(group, code) of each {doctest} block of a chapter, in order, without option lines."""
+    blocks = []
+    for _, info, code in code_blocks(chapter.read_text()):
+        directive, _, group = info.partition(" ")
+        if directive == "{doctest}":
+            lines = [line for line in code.splitlines() if not line.startswith(":")]
+            blocks.append((group.strip(), "\n".join(lines) + "\n"))
+    return blocks
+
+
+def missing_tool(reason: str) -> None:
+    """Skip where a system tool is missing; under CI (CI=true) a missing one is a failure."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture

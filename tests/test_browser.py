@@ -5,14 +5,13 @@ import doctest
 import functools
 import http.server
 import os
-import re
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, doctest_blocks, missing_tool
 
 pytestmark = pytest.mark.slow
 
@@ -32,17 +31,10 @@ SCREENSHOTS = ROOT / os.environ.get("BUILDDIR", "_build") / "screenshots"
 FIRST, SECOND = CHAPTERS[0], CHAPTERS[1]
 
 
-def missing(reason: str):
-    """Skip on a machine without the browser; under CI a missing one is a failure."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
-        missing(
+        missing_tool(
             f"the browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)"
         )
     from playwright.sync_api import sync_playwright
@@ -174,9 +166,7 @@ def test_the_framework_choice_persists_across_pages_and_visits(offline, base):
 
 def first_block_code(source: Path) -> str:
     """The code of the first example block of a chapter, as a reader would paste it."""
-    text = source.read_text()
-    block = re.search(r"```\{doctest\} \S+\n(.*?)```", text, re.S).group(1)
-    block = "\n".join(line for line in block.splitlines() if not line.startswith(":"))
+    _, block = doctest_blocks(source)[0]
     examples = doctest.DocTestParser().get_examples(block)
     return "\n".join(example.source.rstrip("\n") for example in examples)
 

@@ -12,15 +12,14 @@ import zipfile
 
 import pytest
 
-from conftest import CHAPTERS, run
+from conftest import CHAPTERS, doctest_blocks, missing_tool, run
 
 pytestmark = pytest.mark.slow
 
 
 def need(command: str, package: str) -> None:
     if shutil.which(command) is None:
-        reason = f"needs {command} (apt-get install {package})"
-        pytest.fail(reason) if os.environ.get("CI") == "true" else pytest.skip(reason)
+        missing_tool(f"needs {command} (apt-get install {package})")
 
 
 @pytest.fixture(scope="session")
@@ -64,9 +63,9 @@ def test_the_contents_list_the_preface_then_numbered_chapters_then_appendices(pd
 
 def code_lines():
     for chapter in CHAPTERS:
-        for block in re.findall(r"```\{doctest\} \S+\n(.*?)```", chapter.read_text(), re.S):
+        for _, block in doctest_blocks(chapter):
             for line in block.splitlines():
-                if line.strip() and not line.startswith(":") and line != "<BLANKLINE>":
+                if line.strip() and line != "<BLANKLINE>":
                     yield chapter.name, line
 
 

@@ -8,9 +8,9 @@ import re
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT, run
+from conftest import CHAPTERS, ROOT, doctest_blocks, run
 from frameworks import GROUPS
-from notebooks import NAMES, code_cells, notebook_name, role_to_markdown
+from notebooks import NAMES, ROLE, code_cells, notebook_name, role_to_markdown
 
 BLOCK = """\
 :options: +NORMALIZE_WHITESPACE
@@ -57,8 +57,7 @@ def test_a_skipped_block_says_so_in_every_cell():
 
 
 def test_roles_become_markdown_links():
-    role = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
-    convert = lambda text: role.sub(role_to_markdown, text)  # noqa: E731
+    convert = lambda text: ROLE.sub(role_to_markdown, text)  # noqa: E731
     assert convert("{tf}`nn.relu`") == (
         "[`tf.nn.relu`](https://www.tensorflow.org/api_docs/python/tf/nn/relu)"
     )
@@ -88,11 +87,9 @@ NOTEBOOK_IDS = [f"{chapter.stem}-{framework}" for chapter, framework in NOTEBOOK
 def examples_of(chapter, framework: str) -> list[str]:
     """The code of every example of one framework in a chapter, in order."""
     sources = []
-    blocks = re.findall(r"```\{doctest\} (\S+)\n(.*?)```", chapter.read_text(), re.S)
-    for group, block in blocks:
+    for group, block in doctest_blocks(chapter):
         if GROUPS[group].framework == framework:
-            block = "\n".join(line for line in block.splitlines() if not line.startswith(":"))
-            sources += [e.source for e in doctest.DocTestParser().get_examples(block + "\n")]
+            sources += [e.source for e in doctest.DocTestParser().get_examples(block)]
     return sources
 
 

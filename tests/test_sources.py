@@ -3,24 +3,11 @@
 import re
 
 import pytest
-from markdown_it import MarkdownIt
-from mdit_py_plugins.colon_fence import colon_fence_plugin
 
-from conftest import CHAPTERS, ROOT
+from conftest import CHAPTERS, ROOT, code_blocks
 from frameworks import GROUPS
 
 TESTED_FENCES = ("{doctest}", "{testsetup}", "{testcleanup}")
-PARSER = MarkdownIt("commonmark").use(colon_fence_plugin)
-
-
-def code_blocks(text: str, first_line: int = 1):
-    """(line, fence info, code) of every code block, also inside ::: directives."""
-    for token in PARSER.parse(text):
-        line = first_line + token.map[0] if token.map else first_line
-        if token.type == "colon_fence":
-            yield from code_blocks(token.content, line + 1)
-        elif token.type in ("fence", "code_block"):
-            yield line, token.info.strip(), token.content
 
 
 def untested_prompts(text: str) -> list[int]:
