@@ -1,14 +1,22 @@
 # TensorFlow and PyTorch, Side by Side. `make` lists the targets.
 PYTHON  ?= python3
-BIN     := .venv/bin
-INSTALLED := .venv/installed
+# tensorflow[and-cuda] (doctest-gpu) and tensorflow-cpu cannot share one environment.
+ifneq ($(filter doctest-gpu,$(MAKECMDGOALS)),)
+VENV    ?= .venv-gpu
+endif
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+INSTALLED := $(VENV)/installed
 BUILDDIR ?= _build
 SPHINXOPTS := -c . -d $(BUILDDIR)/doctrees -n -W --keep-going
 SPHINX  := $(BIN)/sphinx-build $(SPHINXOPTS) book
 CHAPTER ?=
 CHAPTERS = $(wildcard book/chapters/*.md)
-# The date printed in the PDF and EPUB is the last commit's, so a rebuild gives the same book.
-export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+# The date printed in the PDF and EPUB is the last commit's, so a rebuild gives the same book;
+# in a tree without .git (a downloaded archive), the newest source file's.
+NEWEST_SOURCE = $(shell $(PYTHON) -c "import pathlib; print(max(int(p.stat().st_mtime) for p in pathlib.Path('book').rglob('*.md')))")
+export SOURCE_DATE_EPOCH ?= $(or $(and $(wildcard .git),$(shell git log -1 --format=%ct)),$(NEWEST_SOURCE))
+GPU_FRAMEWORKS ?= tf torch
 
 ifneq ($(CHAPTER),)
 ifeq ($(filter $(CHAPTER),$(CHAPTERS)),)
@@ -33,8 +41,8 @@ html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither f
 doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter
 	$(SPHINX) -b doctest $(BUILDDIR)/doctest $(CHAPTER)
 
-doctest-gpu: $(INSTALLED)-gpu ## run every example on a CUDA machine; fails if a CUDA block is skipped
-	$(SPHINX) -b doctest -D doctest_require_cuda=1 $(BUILDDIR)/doctest-gpu $(CHAPTER)
+doctest-gpu: $(INSTALLED)-gpu ## on a CUDA machine, in .venv-gpu: every example; a skipped CUDA block fails
+	$(SPHINX) -b doctest -D doctest_gpu_frameworks="$(GPU_FRAMEWORKS)" $(BUILDDIR)/doctest-gpu $(CHAPTER)
 
 pdf: $(INSTALLED)-docs ## build the PDF into _build/latex/tf-torch-book.pdf (needs TeX Live)
 	@command -v latexmk >/dev/null && command -v lualatex >/dev/null || { echo "make pdf needs latexmk and lualatex (apt-get install latexmk texlive-luatex texlive-latex-extra fonts-freefont-otf)"; exit 1; }
@@ -67,7 +75,7 @@ clean: ## remove every build output (keeps .venv)
 
 # The environment: the docs toolchain first, the frameworks only when examples run.
 $(INSTALLED)-docs: pyproject.toml
-	$(PYTHON) -m venv .venv
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=25.1"
 	$(BIN)/pip install -q --group docs --group dev
 	touch $@

@@ -22,7 +22,7 @@ CLEAN_ENVIRON = {
 }
 
 
-def run(*command, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+def run(*command, cwd=ROOT, env=None, text=True) -> subprocess.CompletedProcess:
     """Run a command; its output (stdout and stderr together) is in `.stdout`."""
     return subprocess.run(
         [str(part) for part in command],
@@ -30,7 +30,7 @@ def run(*command, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
         env={**CLEAN_ENVIRON, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
+        text=text,
     )
 
 

@@ -80,29 +80,77 @@ def test_deprecations_fail_modern_code_only_and_skips_are_listed(book_copy, tmp_
     assert "    1 skipped block\n      book/chapters/99-rules.md:28 (skipif: True)" in result.stdout
 
 
-def test_a_skip_fails_the_gpu_run(book_copy, tmp_path):
-    # CUDA is absent here, so the CUDA check is stubbed; the skip rule itself runs for real.
-    chapter = add_chapter(
-        book_copy, "99-rules.md", RULES_CHAPTER.replace("tf\n>>> import", "tf1\n>>> import")
-    )
+CUDA_CHAPTER = """\
+# CUDA
+
+:::{compare}
+```{doctest} tf
+:skipif: True
+>>> print("TensorFlow on the GPU")
+```
+```{doctest} torch
+:skipif: False
+>>> print("PyTorch on the GPU")
+PyTorch on the GPU
+```
+:::
+"""
+
+
+def gpu_run(book_copy, tmp_path, asked: str, seen: set[str]):
+    """`make doctest-gpu GPU_FRAMEWORKS=asked` where the frameworks in `seen` see a GPU.
+
+    CUDA is absent here, so only the GPU check is stubbed; the chapter's TensorFlow CUDA
+    block is skipped (as where TensorFlow sees no GPU) and the PyTorch one runs."""
+    chapter = add_chapter(book_copy, "99-cuda.md", CUDA_CHAPTER)
     script = (
-        "import sys, doctest_rules; doctest_rules.require_cuda = lambda: None; "
+        f"import sys, doctest_rules; doctest_rules.sees_gpu = {sorted(seen)!r}.__contains__; "
         "from sphinx.cmd.build import main; sys.exit(main(sys.argv[1:]))"
     )
-    args = ("-c", book_copy, "-d", tmp_path / "d", "-b", "doctest", "-D", "doctest_require_cuda=1")
-    result = run(
+    args = ("-c", book_copy, "-d", tmp_path / "d", "-b", "doctest")
+    return run(
         BIN / "python",
-        "-c",
-        script,
-        *args,
-        book_copy / "book",
-        tmp_path / "o",
-        chapter,
+        *("-c", script, *args, "-D", f"doctest_gpu_frameworks={asked}"),
+        *(book_copy / "book", tmp_path / "o", chapter),
+        cwd=book_copy,
         env={"PYTHONPATH": book_copy / "book" / "_ext"},
     )
+
+
+RAN = "    1 CUDA block ran\n      book/chapters/99-cuda.md:9\n"
+SKIPPED = "    1 skipped block\n      book/chapters/99-cuda.md:5 (skipif: True)\n"
+
+
+def test_a_skip_fails_the_gpu_run(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "tf torch", seen={"tf", "torch"})
     assert result.returncode != 0
+    assert SKIPPED in result.stdout and RAN in result.stdout
     assert "doctest-gpu: 1 block(s) were skipped on a CUDA machine" in result.stdout
     assert "0 failures in tests" in result.stdout
+
+
+def test_a_framework_without_a_gpu_is_named_and_its_blocks_fail(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "tf torch", seen={"torch"})
+    assert result.returncode != 0
+    assert (
+        "doctest-gpu: TensorFlow sees no GPU, so its CUDA blocks are skipped and fail the "
+        "run; GPU_FRAMEWORKS=torch runs the others alone"
+    ) in result.stdout
+    assert "doctest-gpu: 1 block(s) were skipped on a CUDA machine" in result.stdout
+
+
+def test_gpu_frameworks_accepts_one_framework_and_says_what_did_not_run(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "torch", seen={"torch"})
+    assert result.returncode == 0, result.stdout
+    assert SKIPPED + "\n" + RAN in result.stdout
+    assert "TensorFlow's CUDA blocks were not run (GPU_FRAMEWORKS=torch)" in result.stdout
+    assert "0 failures in tests" in result.stdout
+
+
+def test_an_unknown_gpu_framework_is_one_clear_line(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "torch jax", seen={"torch"})
+    assert result.returncode != 0
+    assert last_line(result) == "error: GPU_FRAMEWORKS=torch jax: jax is not tf or torch"
 
 
 def last_line(result) -> str:
@@ -125,9 +173,12 @@ def test_the_gpu_run_without_cuda_is_one_clear_line(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_require_cuda=1")
+    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_gpu_frameworks=tf torch")
     assert result.returncode != 0
-    assert last_line(result).startswith("error: doctest-gpu needs a CUDA device")
+    assert last_line(result) == (
+        "error: doctest-gpu needs a CUDA device and neither TensorFlow nor PyTorch sees one; "
+        "run `make doctest` on this machine"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)

@@ -1,7 +1,8 @@
 """Runs the book's examples under its rules: Sphinx's doctest builder, made strict.
 
-- The frameworks are imported once, before any example, with their import noise silenced.
-  A missing one stops the run with one line that names it and the command that installs it.
+- The frameworks are imported once, before any example, in the order that keeps them
+  working together (framework_imports.py). A missing one stops the run with one line that
+  names it and the command that installs it.
 - Every group starts from a fresh process's framework state (seeds, print options, default
   dtype, Keras and torch.compile caches), so no chapter depends on another.
 - Modern groups turn DeprecationWarning and FutureWarning about the examples' own calls into
@@ -9,9 +10,11 @@
   (frameworks.py) allow them.
 - Output that native code writes to file descriptor 1 is compared too: `tf.print(...,
   output_stream=sys.stdout)` prints from C++, where doctest alone would never see it.
-- Skipped blocks (`:skipif:`) are counted and listed: Sphinx itself reports none.
-- With `-D doctest_require_cuda=1` (`make doctest-gpu`) a machine without CUDA stops the run
-  at once, and a single skipped block fails it.
+- CUDA blocks (the only ones with `:skipif:`) are listed, those skipped and those run:
+  Sphinx itself reports none.
+- With `-D doctest_gpu_frameworks="tf torch"` (`make doctest-gpu`, GPU_FRAMEWORKS) a machine
+  where neither framework sees a GPU stops the run at once, and a skipped CUDA block of a
+  framework asked for fails it; a framework left out is named as not run.
 """
 
 import contextlib
@@ -26,12 +29,13 @@ from pathlib import Path
 from sphinx.ext.doctest import DocTestBuilder
 from sphinx.util import logging
 
+from framework_imports import MissingFramework, import_frameworks
 from frameworks import GROUPS
 
 logger = logging.getLogger(__name__)
 
-FRAMEWORK_MODULES = {"numpy": "NumPy", "tensorflow": "TensorFlow", "torch": "PyTorch"}
 MODERN_ERRORS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+GPU_NAMES = {"tf": "TensorFlow", "torch": "PyTorch"}
 
 
 def stop(message: str) -> SystemExit:
@@ -40,38 +44,36 @@ def stop(message: str) -> SystemExit:
     return SystemExit(f"error: {message}")
 
 
-def import_frameworks() -> None:
-    # Set before TensorFlow's first import: silences its banner and the warnings its failing
-    # ops log (examples show those errors on purpose), and keeps float results
-    # independent of oneDNN's machine-specific kernels.
-    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
-    os.environ["TF_ENABLE_ONEDNN_OPTS"] = "0"
-    for module, name in FRAMEWORK_MODULES.items():
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                __import__(module)
-        except ImportError as error:
-            raise stop(
-                f"{name} cannot be imported ({error}); install the frameworks with "
-                "`make doctest` (or `pip install --group frameworks`)"
-            ) from None
-
-
-def require_cuda() -> None:
+def sees_gpu(framework: str) -> bool:
     import tensorflow as tf
     import torch
 
-    if not torch.cuda.is_available():
+    return bool(
+        tf.config.list_physical_devices("GPU") if framework == "tf" else torch.cuda.is_available()
+    )
+
+
+def gpu_frameworks(asked: str) -> set[str]:
+    """The frameworks whose CUDA blocks must run (GPU_FRAMEWORKS). Stops at once where none
+    of them sees a GPU; warns where one does not, as its skipped blocks will fail the run."""
+    wanted = set(asked.replace(",", " ").split())
+    if unknown := wanted - set(GPU_NAMES):
+        raise stop(f"GPU_FRAMEWORKS={asked}: {' '.join(sorted(unknown))} is not tf or torch")
+    seen = {framework for framework in wanted if sees_gpu(framework)}
+    names = " nor ".join(GPU_NAMES[framework] for framework in sorted(wanted))
+    if not seen:
         raise stop(
-            "doctest-gpu needs a CUDA device and PyTorch sees none "
-            "(torch.cuda.is_available() is False); run `make doctest` on this machine"
+            f"doctest-gpu needs a CUDA device and {'neither ' * (len(wanted) > 1)}{names} sees "
+            f"{'one' if len(wanted) > 1 else 'none'}; run `make doctest` on this machine"
         )
-    if not tf.config.list_physical_devices("GPU"):
-        raise stop(
-            "doctest-gpu needs TensorFlow with CUDA and it sees no GPU; "
-            "install it with `pip install --group gpu`"
+    for framework in sorted(wanted - seen):
+        logger.warning(
+            "doctest-gpu: %s sees no GPU, so its CUDA blocks are skipped and fail the run; "
+            "GPU_FRAMEWORKS=%s runs the others alone",
+            GPU_NAMES[framework],
+            " ".join(sorted(seen)),
         )
+    return wanted
 
 
 def reset_framework_state(np_print_defaults: dict) -> None:
@@ -123,13 +125,20 @@ class DescriptorOut(doctest._SpoofOut):
 
 class BookDocTestBuilder(DocTestBuilder):
     def init(self) -> None:
-        import_frameworks()
-        if self.config.doctest_require_cuda:
-            require_cuda()
+        try:
+            import_frameworks()
+        except MissingFramework as error:
+            raise stop(
+                f"{error}; install the frameworks with `make doctest` "
+                "(or `pip install --group frameworks`)"
+            ) from None
+        asked = self.config.doctest_gpu_frameworks
+        self.gpu_required = gpu_frameworks(asked) if asked else set()
         import numpy as np
 
         self.np_print_defaults = np.get_printoptions()
-        self.skips: list[str] = []
+        self.skips: list[tuple[str, str]] = []  # (framework, where and why) of each skip
+        self.cuda_ran: list[str] = []
         self.source_lines: dict[str, list[str]] = {}
         self.real_stdout: int | None = None
         super().init()
@@ -158,9 +167,14 @@ class BookDocTestBuilder(DocTestBuilder):
 
     def skipped(self, node) -> bool:
         skip = super().skipped(node)
-        if skip:
+        if "skipif" in node:  # only CUDA blocks carry a skip condition
             where = f"{self.get_filename_for_node(node, '')}:{self.get_line_number(node)}"
-            self.skips.append(f"{where} (skipif: {node['skipif']})")
+            group = GROUPS.get(node["groups"][0])
+            framework = group.framework if group else "port"
+            if skip:
+                self.skips.append((framework, f"{where} (skipif: {node['skipif']})"))
+            else:
+                self.cuda_ran.append(where)
         return skip
 
     def test_group(self, group) -> bool:
@@ -204,17 +218,31 @@ class BookDocTestBuilder(DocTestBuilder):
             os.close(capture)
 
     def finish(self) -> None:
-        self._out(f"\n{len(self.skips):5} skipped block{'s' * (len(self.skips) != 1)}\n")
-        for skip in self.skips:
-            self._out(f"      {skip}\n")
+        self.summary("skipped block", [skip for _, skip in self.skips])
+        self.summary("CUDA block", self.cuda_ran, "ran")
+        # A GPU run fails on a skipped block of a framework it was asked to run on the GPU
+        # (`port` blocks need both); the others are named as not run.
+        required = self.gpu_required | {"port"} if self.gpu_required else set()
+        failed = [skip for framework, skip in self.skips if framework in required]
+        for framework in sorted(GPU_NAMES.keys() - self.gpu_required if required else ()):
+            self._out(
+                f"      {GPU_NAMES[framework]}'s CUDA blocks were not run (GPU_FRAMEWORKS="
+                f"{' '.join(sorted(self.gpu_required))})\n"
+            )
         super().finish()
-        if self.config.doctest_require_cuda and self.skips:
-            logger.error("doctest-gpu: %d block(s) were skipped on a CUDA machine", len(self.skips))
+        if failed:
+            logger.error("doctest-gpu: %d block(s) were skipped on a CUDA machine", len(failed))
             self._app.statuscode = 1
+
+    def summary(self, noun: str, places: list[str], verb: str = "") -> None:
+        self._out(f"\n{len(places):5} {noun}{'s' * (len(places) != 1)} {verb}".rstrip() + "\n")
+        for place in places:
+            self._out(f"      {place}\n")
 
 
 def setup(app):
     app.setup_extension("sphinx.ext.doctest")
     app.add_builder(BookDocTestBuilder, override=True)
-    app.add_config_value("doctest_require_cuda", False, "", types=frozenset({bool}))
+    # The frameworks whose CUDA blocks must run ("tf torch"); empty outside `make doctest-gpu`.
+    app.add_config_value("doctest_gpu_frameworks", "", "", types=frozenset({str}))
     return {"parallel_read_safe": True}
