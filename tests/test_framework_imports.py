@@ -8,13 +8,12 @@ import pytest
 from conftest import BIN, ROOT, missing_tool, run
 from framework_imports import STATEMENTS, TRITON_FIRST, setup_source
 
-pytestmark = pytest.mark.slow
 EXT = {"PYTHONPATH": str(ROOT / "book" / "_ext"), "TF_CPP_MIN_LOG_LEVEL": "2"}
 # After the book's imports: what used to crash (Triton after TensorFlow; Dynamo imports it).
 LATER = "import triton, torch._dynamo; print('alive')"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def triton_installed():
     if importlib.util.find_spec("triton") is None:
         missing_tool("Triton is not installed (PyPI's Linux torch brings it): nothing to crash")
@@ -24,6 +23,8 @@ def python(code: str):
     return run(BIN / "python", "-c", code, env=EXT)
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("triton_installed")
 def test_the_old_order_is_the_crash_the_book_avoids():
     result = python("import tensorflow, triton")
     if result.returncode == 0:
@@ -31,15 +32,23 @@ def test_the_old_order_is_the_crash_the_book_avoids():
     assert result.returncode == -11, result.stdout  # SIGSEGV
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("triton_installed")
 def test_the_doctest_builder_imports_survive_triton_and_dynamo():
     result = python(f"import framework_imports; framework_imports.import_frameworks(); {LATER}")
     assert result.returncode == 0, result.stdout
     assert result.stdout.endswith("alive\n")
 
 
+@pytest.mark.slow
+@pytest.mark.usefixtures("triton_installed")
 def test_a_notebook_setup_with_both_frameworks_survives_triton_and_dynamo():
     setup = setup_source({"numpy", "tensorflow", "torch"})
     assert setup.index(TRITON_FIRST) < setup.index(STATEMENTS["tensorflow"])
     result = python(f"{setup}\n{LATER}")
     assert result.returncode == 0, result.stdout
     assert result.stdout.endswith("alive\n")
+
+
+def test_the_preface_shows_readers_the_same_order():
+    assert TRITON_FIRST in (ROOT / "book" / "preface.md").read_text()
