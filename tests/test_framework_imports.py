@@ -29,7 +29,9 @@ def test_the_old_order_is_the_crash_the_book_avoids():
     result = python("import tensorflow, triton")
     if result.returncode == 0:
         pytest.skip("`import tensorflow, triton` no longer crashes with these versions")
-    assert result.returncode == -11, result.stdout  # SIGSEGV
+    # Killed by a signal: SIGSEGV with Triton 3.7; SIGABRT with 3.9, after "LLVM ERROR:
+    # inconsistency in registered CommandLine options".
+    assert result.returncode < 0, result.stdout
 
 
 @pytest.mark.slow

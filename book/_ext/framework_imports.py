@@ -3,8 +3,9 @@
 PyPI's Linux build of PyTorch depends on Triton, which carries its own copy of LLVM.
 TensorFlow loads its libraries with RTLD_GLOBAL, and libtensorflow_cc.so.2 exports LLVM's
 symbols, so a Triton loaded after TensorFlow runs its LLVM's static initializers against
-TensorFlow's copy and the process dies with a segmentation fault: `import tensorflow,
-triton` does, and so does `import torch._dynamo` after TensorFlow, which imports Triton.
+TensorFlow's copy and the process dies (Triton 3.7: a segmentation fault; 3.9: "LLVM ERROR:
+inconsistency in registered CommandLine options"): `import tensorflow, triton` does, and
+so does `import torch._dynamo` after TensorFlow, which imports Triton.
 Loaded first, Triton binds to its own LLVM. So Triton (where it is installed) comes before
 TensorFlow, everywhere the book's examples run: the doctest builder imports through
 `import_frameworks`, and each notebook starts with `setup_source`.
