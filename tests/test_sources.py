@@ -62,3 +62,34 @@ def test_chapter_follows_the_book_pattern(path):
     assert text.startswith("# "), "a chapter opens with its title"
     assert "you will be able to" in text[:2000], "the opening says what the reader will learn"
     assert re.search(r"^## What differs", text, re.M), "a chapter ends with a 'What differs' table"
+
+
+def what_differs_rows(text: str) -> list[tuple[int, str]]:
+    """(line, text) of each body row of the chapter's closing 'What differs' table."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("## What differs"))
+    rows = []
+    for number, line in enumerate(lines[start:], start + 1):
+        if line.startswith("|") and not re.fullmatch(r"\|[-:| ]+\|", line.strip()):
+            rows.append((number, line))
+    return rows[1:]  # the first is the header
+
+
+def anchors(text: str) -> set[str]:
+    """What `(#...)` can link to: the slugs of headings (myst_heading_anchors) and labels."""
+    from mdit_py_plugins.anchors.index import slugify
+
+    headings = re.findall(r"^#{1,3} (.+)$", text, re.M)
+    return {slugify(heading) for heading in headings} | set(re.findall(r"^\((.+)\)=$", text, re.M))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_each_what_differs_row_links_to_the_section_that_shows_it(path):
+    text = path.read_text()
+    targets = anchors(text)
+    unlinked = [
+        number
+        for number, row in what_differs_rows(text)
+        if not set(re.findall(r"\]\(#([^)]+)\)", row)) & targets
+    ]
+    assert not unlinked, f"{path.name}: rows without a link to a section here, at lines {unlinked}"
