@@ -181,8 +181,42 @@ def test_the_gpu_run_without_cuda_is_one_clear_line(tmp_path):
     )
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
-def test_each_chapter_passes_alone(chapter, tmp_path):
-    result = run("make", "doctest", f"CHAPTER={chapter.relative_to(ROOT)}", f"BUILDDIR={tmp_path}")
+def test_each_chapter_passes_alone(tmp_path):
+    """Each chapter in a fresh process of its own, so none depends on another's state."""
+    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_process_per_chapter=1")
     assert result.returncode == 0, result.stdout[-3000:]
+    assert "running tests in one process per chapter..." in result.stdout
     assert "0 failures in tests" in result.stdout
+
+
+PASSING = ":::{compare}\n```{doctest} tf\n>>> print(1)\n1\n```\n:::\n"
+FAILING = ":::{compare}\n```{doctest} torch\n>>> print(2)\n3\n```\n:::\n"
+DYING = ":::{compare}\n```{doctest} torch\n>>> import os\n>>> os._exit(3)\n```\n:::\n"
+
+
+def run_workers(book_copy, tmp_path, chapters: dict[str, str]):
+    paths = [add_chapter(book_copy, name, f"# {name}\n\n{text}") for name, text in chapters.items()]
+    args = (*paths, "-D", "doctest_workers=2")
+    return sphinx("doctest", book_copy, tmp_path / "out", *args)
+
+
+def test_workers_report_as_one_run(book_copy, tmp_path):
+    skipping = RULES_CHAPTER.split(":::\n\n")[-1]
+    chapters = {"97-a.md": FAILING, "98-b.md": FAILING, "99-c.md": skipping}
+    result = run_workers(book_copy, tmp_path, chapters)
+    assert result.returncode != 0
+    assert "running tests in 2 processes..." in result.stdout
+    assert "    1 skipped block\n      book/chapters/99-c.md:" in result.stdout
+    assert "    2 tests\n    2 failures in tests" in result.stdout
+    # Each failure by file and line, in chapter order as a serial run's would be.
+    first = result.stdout.index('File "book/chapters/97-a.md", line 5, in torch')
+    assert first < result.stdout.index('File "book/chapters/98-b.md", line 5, in torch')
+
+
+def test_a_worker_that_dies_is_reported_and_the_others_still_count(book_copy, tmp_path):
+    result = run_workers(book_copy, tmp_path, {"98-b.md": FAILING, "99-dies.md": DYING})
+    assert result.returncode != 0
+    assert "a worker died while testing chapters/99-dies (exit code 3)" in result.stdout
+    assert "doctest: 1 worker(s) died; their chapters were not tested" in result.stdout
+    assert 'File "book/chapters/98-b.md", line 5, in torch' in result.stdout
+    assert "1 failure in tests" in result.stdout

@@ -28,7 +28,9 @@ from pathlib import Path
 
 from sphinx.ext.doctest import DocTestBuilder
 from sphinx.util import logging
+from sphinx.util.console import bold
 
+from doctest_workers import COUNTS, run_in_workers, worker_count
 from framework_imports import MissingFramework, import_frameworks
 from frameworks import GROUPS
 
@@ -101,6 +103,12 @@ def reset_framework_state(np_print_defaults: dict) -> None:
         sys.modules["torch._dynamo"].reset()
 
 
+def file_order(place: str) -> tuple[str, int]:
+    """Sorts "book/chapters/x.md:12 (...)" by file, then line."""
+    path, line = place.split(" ")[0].rsplit(":", 1)
+    return path, int(line)
+
+
 class DescriptorOut(doctest._SpoofOut):
     """doctest's stdout, kept in a file that is also file descriptor 1, so that what Python
     prints and what native code writes there are compared together, in the order written."""
@@ -125,6 +133,21 @@ class DescriptorOut(doctest._SpoofOut):
 
 class BookDocTestBuilder(DocTestBuilder):
     def init(self) -> None:
+        self.skips: list[tuple[str, str]] = []  # (framework, where and why) of each skip
+        self.cuda_ran: list[str] = []
+        self.died: list[str] = []  # the chapters of workers that died
+        self.source_lines: dict[str, list[str]] = {}
+        self.real_stdout: int | None = None
+        self.buffer: list[str] | None = None  # in a worker: the report, kept for the parent
+        self.started = False
+        super().init()
+        asked = self.config.doctest_gpu_frameworks
+        self.gpu_required = set()
+        if asked:  # checked before anything runs; a GPU run stays in this process
+            self.start_examples()
+            self.gpu_required = gpu_frameworks(asked)
+
+    def start_examples(self) -> None:
         try:
             import_frameworks()
         except MissingFramework as error:
@@ -132,16 +155,34 @@ class BookDocTestBuilder(DocTestBuilder):
                 f"{error}; install the frameworks with `make doctest` "
                 "(or `pip install --group frameworks`)"
             ) from None
-        asked = self.config.doctest_gpu_frameworks
-        self.gpu_required = gpu_frameworks(asked) if asked else set()
         import numpy as np
 
         self.np_print_defaults = np.get_printoptions()
-        self.skips: list[tuple[str, str]] = []  # (framework, where and why) of each skip
-        self.cuda_ran: list[str] = []
-        self.source_lines: dict[str, list[str]] = {}
-        self.real_stdout: int | None = None
-        super().init()
+        self.started = True
+
+    def write_documents(self, docnames) -> None:
+        docnames = sorted(docnames)
+        one_per_chapter = self.config.doctest_process_per_chapter
+        workers = worker_count(self.config.doctest_workers, len(docnames))
+        if self.gpu_required or (workers == 1 and not one_per_chapter):
+            if not self.started:
+                self.start_examples()
+            return super().write_documents(docnames)
+        processes = "one process per chapter" if one_per_chapter else f"{workers} processes"
+        logger.info(bold(f"running tests in {processes}..."))
+        merged = run_in_workers(self, docnames, workers, one_per_chapter)
+        for docname in docnames:
+            self._out(merged["reports"].get(docname, ""))
+        for name in COUNTS:
+            setattr(self, name, getattr(self, name) + merged["counts"][name])
+        self.skips = sorted(merged["skips"], key=lambda skip: file_order(skip[1]))
+        self.cuda_ran = sorted(merged["cuda_ran"], key=file_order)
+        self.died = merged["died"]
+
+    def _out(self, text: str) -> None:
+        if self.buffer is None:
+            return super()._out(text)
+        self.buffer.append(text)
 
     def get_filename_for_node(self, node, docname: str) -> str:
         # Relative to where make runs, so editors and terminals can open the reported path.
@@ -205,6 +246,8 @@ class BookDocTestBuilder(DocTestBuilder):
                 self.real_stdout = None
 
     def _warn_out(self, text: str) -> None:
+        if self.buffer is not None:
+            return self.buffer.append(text)
         # Failure reports go to the terminal, not into the next example's captured output.
         if self.real_stdout is None:
             return super()._warn_out(text)
@@ -229,7 +272,14 @@ class BookDocTestBuilder(DocTestBuilder):
                 f"      {GPU_NAMES[framework]}'s CUDA blocks were not run (GPU_FRAMEWORKS="
                 f"{' '.join(sorted(self.gpu_required))})\n"
             )
+        for share in self.died:
+            self._out(f"      a worker died while testing {share}\n")
         super().finish()
+        if self.died:
+            logger.error(
+                "doctest: %d worker(s) died; their chapters were not tested", len(self.died)
+            )
+            self._app.statuscode = 1
         if failed:
             logger.error("doctest-gpu: %d block(s) were skipped on a CUDA machine", len(failed))
             self._app.statuscode = 1
@@ -243,6 +293,9 @@ class BookDocTestBuilder(DocTestBuilder):
 def setup(app):
     app.setup_extension("sphinx.ext.doctest")
     app.add_builder(BookDocTestBuilder, override=True)
+    # Worker processes (0: one per core), or a fresh process for each chapter.
+    app.add_config_value("doctest_workers", 0, "", types=frozenset({int}))
+    app.add_config_value("doctest_process_per_chapter", False, "", types=frozenset({bool}))
     # The frameworks whose CUDA blocks must run ("tf torch"); empty outside `make doctest-gpu`.
     app.add_config_value("doctest_gpu_frameworks", "", "", types=frozenset({str}))
     return {"parallel_read_safe": True}
