@@ -31,7 +31,7 @@ endif
 
 EPUBCHECK := /usr/share/java/epubcheck.jar
 
-.PHONY: help html doctest doctest-gpu pdf epub notebooks dist test lint serve clean
+.PHONY: help html doctest doctest-gpu bench pdf epub notebooks dist test lint serve clean
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
@@ -43,6 +43,9 @@ doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-
 
 doctest-gpu: $(INSTALLED)-gpu ## on a CUDA machine, in .venv-gpu: every example; a skipped CUDA block fails
 	$(SPHINX) -b doctest -D doctest_gpu_frameworks="$(GPU_FRAMEWORKS)" $(BUILDDIR)/doctest-gpu $(CHAPTER)
+
+bench: $(INSTALLED)-frameworks ## time make doctest (clean and cached) against importing the frameworks
+	$(BIN)/python tools/bench.py --builddir $(BUILDDIR)/bench
 
 pdf: $(INSTALLED)-docs ## build the PDF into _build/latex/tf-torch-book.pdf (needs TeX Live)
 	@command -v latexmk >/dev/null && command -v lualatex >/dev/null || { echo "make pdf needs latexmk and lualatex (apt-get install latexmk texlive-luatex texlive-latex-extra fonts-freefont-otf)"; exit 1; }
@@ -62,7 +65,7 @@ dist: html ## pack the HTML book into _build/tf-torch-book-html.zip, to read off
 	$(BIN)/python -m zipfile -c $(BUILDDIR)/tf-torch-book-html.zip $(BUILDDIR)/html/
 
 test: lint doctest ## run every check: lint, every example, then the pytest suite
-	BUILDDIR=$(BUILDDIR) $(BIN)/pytest
+	BUILDDIR=$(BUILDDIR) $(BIN)/pytest -n auto --dist loadgroup
 
 lint: $(INSTALLED)-docs ## ruff (format and lint) and codespell
 	$(BIN)/ruff format --check . && $(BIN)/ruff check . && $(BIN)/codespell

@@ -111,3 +111,14 @@ def hide_modules(folder: Path, *names: str) -> dict:
             f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
         )
     return {"PYTHONPATH": str(folder)}
+
+
+# Under `make test` (pytest-xdist, --dist loadgroup) tests that share an expensive session
+# build run in one worker, so each build is made once: the PDF, and the served HTML.
+SHARED_BUILDS = {"test_formats.py": "pdf", "test_browser.py": "browser"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if group := SHARED_BUILDS.get(item.path.name):
+            item.add_marker(pytest.mark.xdist_group(group))

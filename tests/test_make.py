@@ -14,6 +14,7 @@ TARGETS = [
     "html",
     "doctest",
     "doctest-gpu",
+    "bench",
     "pdf",
     "epub",
     "notebooks",
