@@ -14,6 +14,7 @@ TARGETS = [
     "html",
     "doctest",
     "doctest-gpu",
+    "upgrade-report",
     "pdf",
     "epub",
     "notebooks",
