@@ -4,6 +4,10 @@ PYTHON  ?= python3
 ifneq ($(filter doctest-gpu,$(MAKECMDGOALS)),)
 VENV    ?= .venv-gpu
 endif
+# The upgrade report installs other versions than the pins, so never into .venv.
+ifneq ($(filter upgrade-report,$(MAKECMDGOALS)),)
+VENV    ?= .venv-upgrade
+endif
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 INSTALLED := $(VENV)/installed
@@ -31,9 +35,9 @@ endif
 
 EPUBCHECK := /usr/share/java/epubcheck.jar
 
-.PHONY: help html doctest doctest-gpu bench pdf epub notebooks dist test lint serve clean
+.PHONY: help html doctest doctest-gpu bench upgrade-report pdf epub notebooks dist test lint serve clean
 help: ## list the targets
-	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither framework)
 	$(SPHINX) -b html $(BUILDDIR)/html $(CHAPTER)
@@ -46,6 +50,9 @@ doctest-gpu: $(INSTALLED)-gpu ## on a CUDA machine, in .venv-gpu: every example;
 
 bench: $(INSTALLED)-frameworks ## time make doctest (clean and cached) against importing the frameworks
 	$(BIN)/python tools/bench.py --builddir $(BUILDDIR)/bench
+
+upgrade-report: ## in .venv-upgrade, the newest releases (or VERSIONS="torch==X.Y.Z"): what changes
+	$(PYTHON) tools/upgrade_report.py --venv $(VENV) --versions "$(VERSIONS)" --out $(BUILDDIR)/upgrade $(CHAPTER)
 
 pdf: $(INSTALLED)-docs ## build the PDF into _build/latex/tf-torch-book.pdf (needs TeX Live)
 	@command -v latexmk >/dev/null && command -v lualatex >/dev/null || { echo "make pdf needs latexmk and lualatex (apt-get install latexmk texlive-luatex texlive-latex-extra fonts-freefont-otf)"; exit 1; }

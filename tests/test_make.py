@@ -15,6 +15,7 @@ TARGETS = [
     "doctest",
     "doctest-gpu",
     "bench",
+    "upgrade-report",
     "pdf",
     "epub",
     "notebooks",
@@ -64,9 +65,10 @@ def test_a_tree_without_git_builds_and_runs_its_examples(tmp_path):
     tree = tmp_path / "tree"
     with tarfile.open(fileobj=io.BytesIO(archive)) as files:
         files.extractall(tree, filter="tar")
-    (tree / ".venv").symlink_to(BIN.parent)  # the environment this test runs in
+    (tree / ".venv").symlink_to(BIN.parent)  # the environment this test runs in, as it is:
+    installed = ("-o", ".venv/installed-docs", "-o", ".venv/installed-frameworks")
     chapter = CHAPTERS[0].relative_to(ROOT)
     for target in (["html"], ["doctest", f"CHAPTER={chapter}"]):
-        result = run("make", *target, f"BUILDDIR={tmp_path / 'out'}", cwd=tree)
+        result = run("make", *installed, *target, f"BUILDDIR={tmp_path / 'out'}", cwd=tree)
         assert result.returncode == 0, result.stdout[-3000:]
         assert "build succeeded" in result.stdout and "Traceback" not in result.stdout

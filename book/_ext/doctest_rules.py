@@ -12,6 +12,9 @@
   output_stream=sys.stdout)` prints from C++, where doctest alone would never see it.
 - CUDA blocks (the only ones with `:skipif:`) are listed, those skipped and those run:
   Sphinx itself reports none.
+- With `-D doctest_results=FILE` (the upgrade report, tools/upgrade_report.py) the run also
+  writes FILE: each example whose output differs, that raises, or that warns (legacy groups
+  included, where warnings are otherwise ignored), as JSON.
 - With `-D doctest_gpu_frameworks="tf torch"` (`make doctest-gpu`, GPU_FRAMEWORKS) a machine
   where neither framework sees a GPU stops the run at once, and a skipped CUDA block of a
   framework asked for fails it; a framework left out is named as not run.
@@ -19,14 +22,16 @@
 
 import contextlib
 import doctest
+import json
 import os
 import random
 import sys
 import tempfile
+import traceback
 import warnings
 from pathlib import Path
 
-from sphinx.ext.doctest import DocTestBuilder
+from sphinx.ext.doctest import DocTestBuilder, SphinxDocTestRunner
 from sphinx.util import logging
 from sphinx.util.console import bold
 
@@ -131,6 +136,77 @@ class DescriptorOut(doctest._SpoofOut):
         return self.capture.truncate()
 
 
+class ResultRecorder:
+    """The examples that changed, raised or warned, for `-D doctest_results=FILE`."""
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        self.example: dict = {}  # the example running now, which its warnings belong to
+        self.warned: set[tuple] = set()  # its warnings so far: one entry each, loops or not
+        self.results: list[dict] = []
+
+    def start(self, test, example) -> None:
+        flags = [
+            name for name, flag in doctest.OPTIONFLAGS_BY_NAME.items() if example.options.get(flag)
+        ]
+        self.example = {
+            "file": test.filename,
+            "line": test.lineno + example.lineno + 1,  # the prompt's line, as doctest reports it
+            "group": test.name,
+            "legacy": test.name in GROUPS and GROUPS[test.name].legacy,
+            "source": example.source,
+            "want": example.want,
+            "options": flags,
+        }
+        self.warned.clear()
+
+    def add(self, outcome: str, **details) -> None:
+        self.results.append({**self.example, "outcome": outcome, **details})
+
+    def showwarning(self, message, category, filename, lineno, file=None, line=None) -> None:
+        warning = (f"{category.__name__}: {message}\n", f"{filename}:{lineno}")
+        if warning not in self.warned:
+            self.warned.add(warning)
+            self.add("warned", got=warning[0], origin=warning[1])
+
+    def write(self, tried: int) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps({"tried": tried, "examples": self.results}, indent=1))
+
+
+class RecordingRunner(SphinxDocTestRunner):
+    """Sphinx's runner, telling the recorder about each example as doctest reports it."""
+
+    recorder: ResultRecorder
+
+    def report_start(self, out, test, example) -> None:
+        self.recorder.start(test, example)
+        super().report_start(out, test, example)
+
+    def report_failure(self, out, test, example, got) -> None:
+        self.recorder.add("changed", got=without_frames(got))
+        super().report_failure(out, test, example, got)
+
+    def report_unexpected_exception(self, out, test, example, exc_info) -> None:
+        # A modern group's own deprecation is raised as an error (and fails `make doctest`).
+        self.recorder.add(
+            "warned" if issubclass(exc_info[0], MODERN_ERRORS) else "error",
+            got="".join(traceback.format_exception_only(*exc_info[:2])),
+            traceback="".join(traceback.format_exception(*exc_info)),
+            raised=True,
+        )
+        super().report_unexpected_exception(out, test, example, exc_info)
+
+
+def without_frames(got: str) -> str:
+    """A traceback as the book writes one: its frames (which change with every release of
+    a framework's source) shown as `...`."""
+    head, traceback_line, rest = got.partition("Traceback (most recent call last):\n")
+    lines = rest.splitlines(keepends=True)
+    message = next((i for i, line in enumerate(lines) if not line.startswith(" ")), len(lines))
+    return head + traceback_line + "    ...\n" * bool(traceback_line) + "".join(lines[message:])
+
+
 class BookDocTestBuilder(DocTestBuilder):
     def init(self) -> None:
         self.skips: list[tuple[str, str]] = []  # (framework, where and why) of each skip
@@ -140,6 +216,8 @@ class BookDocTestBuilder(DocTestBuilder):
         self.real_stdout: int | None = None
         self.buffer: list[str] | None = None  # in a worker: the report, kept for the parent
         self.started = False
+        results = self.config.doctest_results
+        self.recorder = ResultRecorder(results) if results else None
         super().init()
         asked = self.config.doctest_gpu_frameworks
         self.gpu_required = set()
@@ -178,6 +256,8 @@ class BookDocTestBuilder(DocTestBuilder):
         self.skips = sorted(merged["skips"], key=lambda skip: file_order(skip[1]))
         self.cuda_ran = sorted(merged["cuda_ran"], key=file_order)
         self.died = merged["died"]
+        if self.recorder:
+            self.recorder.results += merged["recorded"]
 
     def _out(self, text: str) -> None:
         if self.buffer is None:
@@ -221,12 +301,21 @@ class BookDocTestBuilder(DocTestBuilder):
     def test_group(self, group) -> bool:
         reset_framework_state(self.np_print_defaults)
         legacy = group.name in GROUPS and GROUPS[group.name].legacy
+        if self.recorder and not isinstance(self.test_runner, RecordingRunner):
+            # Sphinx makes a document's runners in test_doc: swap in one that records,
+            # before the document's first group runs.
+            self.test_runner = RecordingRunner(verbose=False, optionflags=self.opt)
+            self.test_runner.recorder = self.recorder
         with warnings.catch_warnings(), self.descriptor_1_captured():
+            if self.recorder:  # recorded instead of printed
+                warnings.showwarning = self.recorder.showwarning
             for category in MODERN_ERRORS:
-                if legacy:
+                if self.recorder:  # every one, legacy groups' too
+                    warnings.filterwarnings("always", category=category)
+                elif legacy:
                     warnings.filterwarnings("ignore", category=category)
-                else:  # only warnings about the example's own calls; a library's inner
-                    # warnings are left as a reader's Python shows them
+                if not legacy:  # only warnings about the example's own calls (this filter
+                    # comes first); a library's inner warnings are left as Python shows them
                     warnings.filterwarnings("error", category=category, module="__main__")
             return super().test_group(group)
 
@@ -280,6 +369,8 @@ class BookDocTestBuilder(DocTestBuilder):
                 "doctest: %d worker(s) died; their chapters were not tested", len(self.died)
             )
             self._app.statuscode = 1
+        if self.recorder:
+            self.recorder.write(self.total_tries)
         if failed:
             logger.error("doctest-gpu: %d block(s) were skipped on a CUDA machine", len(failed))
             self._app.statuscode = 1
@@ -298,4 +389,6 @@ def setup(app):
     app.add_config_value("doctest_process_per_chapter", False, "", types=frozenset({bool}))
     # The frameworks whose CUDA blocks must run ("tf torch"); empty outside `make doctest-gpu`.
     app.add_config_value("doctest_gpu_frameworks", "", "", types=frozenset({str}))
+    # A JSON file of the examples that changed, raised or warned; empty: none written.
+    app.add_config_value("doctest_results", "", "", types=frozenset({str}))
     return {"parallel_read_safe": True}

@@ -70,6 +70,7 @@ def run_share(docnames: list[str]) -> dict:
         "counts": {name: getattr(builder, name) for name in COUNTS},
         "skips": builder.skips,
         "cuda_ran": builder.cuda_ran,
+        "recorded": builder.recorder.results if builder.recorder else [],
     }
 
 
@@ -92,7 +93,7 @@ def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: 
     else:
         waiting = shares(docnames, workers, cost)
     merged = {"reports": {}, "seconds": {}, "counts": dict.fromkeys(COUNTS, 0), "died": []}
-    merged |= {"skips": [], "cuda_ran": []}
+    merged |= {"skips": [], "cuda_ran": [], "recorded": []}
     context = multiprocessing.get_context("fork")
     running = {}
     while waiting or running:
@@ -123,5 +124,6 @@ def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: 
                 merged["counts"][name] += part["counts"][name]
             merged["skips"] += part["skips"]
             merged["cuda_ran"] += part["cuda_ran"]
+            merged["recorded"] += part["recorded"]
     timings.write_text(json.dumps(seconds | merged["seconds"], indent=1, sort_keys=True) + "\n")
     return merged
