@@ -66,13 +66,18 @@ def test_chapter_follows_the_book_pattern(path):
 
 def what_differs_rows(text: str) -> list[tuple[int, str]]:
     """(line, text) of each body row of the chapter's closing 'What differs' table."""
-    lines = text.splitlines()
+    lines = text.splitlines() + [""]
     start = next(i for i, line in enumerate(lines) if line.startswith("## What differs"))
-    rows = []
-    for number, line in enumerate(lines[start:], start + 1):
-        if line.startswith("|") and not re.fullmatch(r"\|[-:| ]+\|", line.strip()):
-            rows.append((number, line))
-    return rows[1:]  # the first is the header
+    separator = re.compile(r"\|[-:| ]+\|")
+    return [
+        (number, line)
+        for number, (line, following) in enumerate(
+            zip(lines[start:], lines[start + 1 :]), start + 1
+        )
+        if line.startswith("|")
+        and not separator.fullmatch(line.strip())  # a header is followed by a separator
+        and not separator.fullmatch(following.strip())
+    ]
 
 
 def anchors(text: str) -> set[str]:
