@@ -5,7 +5,7 @@ It installs every package pinned in the `docs` and `frameworks` groups of pyproj
 an environment of its own (never the pinned .venv), from plain PyPI as a reader's pip would
 (no pip configuration, no PIP_* variables), runs every example there with the doctest
 builder recording each one that changed, raised or warned (`doctest_results` in
-book/_ext/doctest_rules.py), runs them again in .venv (where it has the frameworks) to tell
+book/_ext/doctest_results.py), runs them again in .venv (where it has the frameworks) to tell
 what is new, and writes OUT/index.html: the versions pinned and installed, then those
 examples by chapter, the book's output and the new one side by side.
 
