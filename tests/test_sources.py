@@ -72,7 +72,7 @@ def what_differs_rows(text: str) -> list[tuple[int, str]]:
     return [
         (number, line)
         for number, (line, following) in enumerate(
-            zip(lines[start:], lines[start + 1 :]), start + 1
+            zip(lines[start:], lines[start + 1 :], strict=False), start + 1
         )
         if line.startswith("|")
         and not separator.fullmatch(line.strip())  # a header is followed by a separator
