@@ -47,7 +47,10 @@ html_title = project
 html_static_path = ["book/_static"]
 templates_path = ["book/_templates"]
 html_css_files = ["book.css", "header.css"]
-html_js_files = ["framework-choice.js"]  # in <head>: the reader's choice applies before paint
+html_js_files = [
+    "framework-choice.js",  # in <head>: the reader's choice applies before paint
+    "contents-button.js",
+]
 html_theme_options = {
     "repository_url": "",
     "use_download_button": False,
@@ -76,8 +79,9 @@ latex_elements = {
     "fvset": r"\fvset{fontsize=\small}",
     "preamble": r"""
 \setmonofont{DejaVu Sans Mono}[Scale=0.85]
-% A framework's label stays on the page of its code's first lines.
-\newenvironment{sphinxclasscompare-pane}{\par\needspace{6\baselineskip}}{}
+% A framework's label stays on the page of its code's first lines; side by side, in a
+% minipage (compare.py), a pane cannot break at all.
+\newenvironment{sphinxclasscompare-pane}{\par\ifinner\else\needspace{6\baselineskip}\fi}{}
 """,
 }
 
@@ -85,4 +89,8 @@ latex_elements = {
 epub_basename = "tf-torch-book"
 epub_show_urls = "no"  # API names stay links; printed URLs would interrupt every sentence
 epub_css_files = ["book.css"]  # no header in an e-book: it shows both frameworks
-epub_exclude_files = ["_static/framework-choice.js", "_static/header.css"]
+epub_exclude_files = [
+    "_static/framework-choice.js",
+    "_static/contents-button.js",
+    "_static/header.css",
+]

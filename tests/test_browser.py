@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
+WIDE_SCREENS = (1280, 1440, 1920)
 SCREENSHOTS = ROOT / os.environ.get("BUILDDIR", "_build") / "screenshots"
 FIRST, SECOND = CHAPTERS[0], CHAPTERS[1]
 
@@ -258,3 +259,100 @@ def test_screenshots_and_layout(offline, server, width, viewport):
     page.screenshot(path=SCREENSHOTS / f"{width}-index.png", full_page=True)
     for shot in shots:
         assert shot.stat().st_size > 10_000
+
+
+CHOICE = {"both": "Both", "tf": "TensorFlow", "torch": "PyTorch"}  # the header's radio buttons
+
+# Per view and viewport width: the most code panes that may scroll sideways, and the fewest
+# two-framework blocks that must stay side by side (stacking every block would also stop
+# the scrolling, and lose what the book is for).
+PANE_LIMITS = [
+    ("both", 1280, 0.10, 0.30),
+    ("both", 1440, 0.05, 0.50),
+    ("both", 1920, 0.02, 0.80),
+    ("tf", 1280, 0.02, None),
+    ("torch", 1280, 0.02, None),
+]
+
+MEASURE_PANES = """() => {
+  const shown = (node) => node.getClientRects().length > 0;
+  const blocks = [...document.querySelectorAll(".compare-pane pre")].filter(shown);
+  const pairs = [...document.querySelectorAll(".compare")]
+    .map((block) => [...block.querySelectorAll(":scope > .compare-pane")].filter(shown))
+    .filter((panes) => panes.length === 2);
+  return {
+    panes: blocks.length,
+    scrolling: blocks.filter((pre) => pre.scrollWidth > pre.clientWidth)
+      .map((pre) => pre.textContent.split("\\n")[0]),
+    pairs: pairs.length,
+    sideBySide: pairs.filter(([first, second]) =>
+      second.getBoundingClientRect().left >= first.getBoundingClientRect().right).length,
+    widestProse: Math.max(...[...document.querySelectorAll("article section > p")]
+      .map((p) => p.getBoundingClientRect().width)),
+  };
+}"""
+
+
+@pytest.mark.parametrize(
+    ("framework", "width", "most_scrolling", "fewest_side_by_side"),
+    PANE_LIMITS,
+    ids=[f"{framework}-{width}" for framework, width, *_ in PANE_LIMITS],
+)
+def test_code_panes_fit_their_code(
+    offline, server, framework, width, most_scrolling, fewest_side_by_side
+):
+    """Over every chapter: few panes scroll sideways, and prose keeps its measure."""
+    book = offline(server, viewport={"width": width, "height": 900})
+    page = book.page(page_url(server, FIRST))
+    page.get_by_role("radio", name=CHOICE[framework]).check()
+    panes, scrolling, pairs, side_by_side = 0, [], 0, 0
+    for chapter in CHAPTERS:
+        page.goto(page_url(server, chapter))
+        found = page.evaluate(MEASURE_PANES)
+        panes, pairs = panes + found["panes"], pairs + found["pairs"]
+        scrolling += [f"{chapter.stem}: {line}" for line in found["scrolling"]]
+        side_by_side += found["sideBySide"]
+        rem = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+        assert found["widestProse"] <= 42 * rem + 1, f"{chapter.stem}: prose wider than 42rem"
+    print(
+        f"{framework} at {width}px: {len(scrolling)} of {panes} panes scroll sideways, "
+        f"{side_by_side} of {pairs} pairs side by side"
+    )
+    assert len(scrolling) <= most_scrolling * panes, scrolling
+    if fewest_side_by_side is not None:
+        assert side_by_side >= fewest_side_by_side * pairs
+    assert book.blocked == [] and book.broken == []
+
+
+DENSE = max(CHAPTERS, key=lambda chapter: chapter.read_text().count(":::{compare}"))
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", WIDE_SCREENS)
+def test_screenshots_of_a_dense_page(offline, server, width, scheme):
+    """The chapter with the most compare blocks, in both colour schemes, to look at."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    book = offline(server, viewport={"width": width, "height": 900}, color_scheme=scheme)
+    page = book.page(page_url(server, DENSE))
+    assert page.evaluate("document.documentElement.dataset.theme") == scheme
+    pairs = page.locator(".compare-pair")
+    pairs.nth(pairs.count() // 3).scroll_into_view_if_needed()
+    shot = SCREENSHOTS / f"{width}-{DENSE.stem}-{scheme}.png"
+    page.screenshot(path=shot)
+    assert shot.stat().st_size > 10_000
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_the_contents_open_from_the_header_where_the_code_takes_their_column(offline, server):
+    page = offline(server, viewport=DESKTOP).page(page_url(server, FIRST))
+    assert visible(page, ".bd-sidebar-secondary") == 0, "the code has the right-hand column"
+    button = page.get_by_role("button", name="Toggle secondary sidebar")
+    box = button.bounding_box()
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    links = page.locator("dialog[open] nav.page-toc a")
+    sections = page.locator("article section > h2").count()
+    assert sections > 5 and links.count() >= sections
+    target = links.nth(2).get_attribute("href")
+    links.nth(2).click()
+    assert page.locator("dialog[open]").count() == 0, "a followed link closes the contents"
+    assert page.evaluate("location.hash") == target

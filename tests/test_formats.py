@@ -12,7 +12,9 @@ import zipfile
 
 import pytest
 
-from conftest import CHAPTERS, doctest_blocks, missing_tool, run
+from compare import PRINT_HALF_COLUMNS, PRINT_SIDE_BY_SIDE_LINES
+from conftest import CHAPTERS, PARSER, code_blocks, doctest_blocks, missing_tool, run
+from frameworks import FRAMEWORKS, GROUPS
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +73,69 @@ def code_lines():
 
 
 def test_no_code_line_is_cut_or_wrapped(pdf):
-    lines = {" ".join(line.split()) for line in text_of(pdf).splitlines()}
+    """Each code line is whole on one line of the PDF; beside it may stand the other pane."""
+    lines = [" ".join(line.split()) for line in text_of(pdf).splitlines()]
+    whole, everything = set(lines), "\n".join(lines)
     broken = [
-        f"{name}: {line}" for name, line in code_lines() if " ".join(line.split()) not in lines
+        f"{name}: {line}"
+        for name, line in code_lines()
+        if " ".join(line.split()) not in whole and " ".join(line.split()) not in everything
     ]
     assert broken == []
+
+
+def compare_blocks(text: str):
+    """Each compare block as {group: its code lines}, option lines left out."""
+    for token in PARSER.parse(text):
+        if token.type == "colon_fence" and token.info.strip() == "{compare}":
+            panes = {}
+            for _, info, code in code_blocks(token.content):
+                lines = [line for line in code.splitlines() if not line.startswith(":")]
+                panes.setdefault(info.split()[-1], []).extend(lines)
+            yield panes
+        elif token.type == "colon_fence":
+            yield from compare_blocks(token.content)
+
+
+def fits_side_by_side(panes: dict) -> bool:
+    return (
+        len({GROUPS[group].framework for group in panes}) == 2
+        and all(len(line) <= PRINT_HALF_COLUMNS for lines in panes.values() for line in lines)
+        and all(len(lines) <= PRINT_SIDE_BY_SIDE_LINES for lines in panes.values())
+    )
+
+
+def test_short_compare_blocks_are_side_by_side_under_their_labels(pdf):
+    """Two labels on one line of text mark a side-by-side pair; every pair that fits has them."""
+    short = [
+        panes
+        for chapter in CHAPTERS
+        for panes in compare_blocks(chapter.read_text())
+        if fits_side_by_side(panes)
+    ]
+    labels = "|".join(re.escape(group.label) for group in GROUPS.values())
+    side_by_side = re.findall(rf"^ *({labels}) {{3,}}({labels}) *$", text_of(pdf), re.M)
+    assert len(short) > 20, "the book has short pairs to set side by side"
+    in_pane_order = [
+        tuple(
+            GROUPS[g].label
+            for g in sorted(panes, key=lambda g: FRAMEWORKS.index(GROUPS[g].framework))
+        )
+        for panes in short
+    ]
+    assert side_by_side == in_pane_order
+
+
+def test_no_page_ends_with_a_label(pdf):
+    """The last line above a page's footer is never a framework's label without its code."""
+    labels = {group.label for group in GROUPS.values()}
+    pages = text_of(pdf).split("\f")
+    ends = [
+        (number, lines[-2].strip())
+        for number, page in enumerate(pages, 1)
+        if len(lines := [line for line in page.splitlines() if line.strip()]) > 2
+    ]
+    assert [(number, end) for number, end in ends if end in labels] == []
 
 
 def test_code_is_labelled_by_framework_and_the_versions_are_printed(pdf):

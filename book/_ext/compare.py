@@ -12,9 +12,12 @@
     :::
 
 Each tested block goes into the pane of its group's framework (frameworks.py), TensorFlow
-first, under a label. HTML lays the panes out with CSS (book/_static/book.css); LaTeX and
-EPUB print them one after the other. Because every layout decision lives here and in that
-CSS, the book's layout changes in one place.
+first, under a label. HTML lays the panes out with CSS (book/_static/book.css): side by side
+where both panes' lines fit, one after the other where they do not. The PDF sets a pair
+side by side where both panes' lines fit in half the text width and the pair is short
+enough to stay on one page, and one after the other otherwise; the EPUB one after the
+other. Because every layout decision lives here and in that CSS, the book's layout changes
+in one place.
 
 The same extension enforces the construct: a tested block outside a `compare`, or one that
 names no known group, is reported with its file and line (an error under `-W`).
@@ -29,6 +32,16 @@ from frameworks import FRAMEWORKS, GROUPS
 logger = logging.getLogger(__name__)
 
 VISIBLE_TESTS = {"doctest", "testcode", "testoutput"}  # testsetup/cleanup are not shown
+
+# The PDF's code font (conf.py) fits 100 columns in the text width; two halves with a gap
+# and their frames hold 48 each. A side-by-side pair cannot break across pages, so a
+# taller one is printed one pane after the other, where a page break may fall inside.
+PRINT_HALF_COLUMNS = 48
+PRINT_SIDE_BY_SIDE_LINES = 40
+# One raw LaTeX node between the panes: the writer puts a blank line (a new paragraph,
+# which would stack the halves) around each node.
+_HALF = r"\begin{minipage}[t]{\dimexpr0.5\linewidth-0.5em\relax}"
+PRINT_BEFORE_PANES = (r"\par\noindent" + _HALF, r"\end{minipage}\hfill" + _HALF)
 
 
 def groups_of(node: nodes.Node) -> list[str]:
@@ -63,18 +76,36 @@ class Compare(SphinxDirective):
 
         compare = nodes.container(classes=["compare"])
         self.set_source_info(compare)
-        for framework in FRAMEWORKS:
-            if framework in panes:
-                group = GROUPS[group_of_pane[framework]]
-                pane = nodes.container(classes=["compare-pane", f"compare-{framework}"])
-                if group.legacy:
-                    pane["classes"].append("compare-legacy")
-                label = nodes.paragraph(classes=["compare-label"])
-                label += nodes.strong(text=group.label)
-                pane += label
-                pane.extend(panes[framework])
-                compare += pane
+        shown = [framework for framework in FRAMEWORKS if framework in panes]
+        if len(shown) == 2:
+            compare["classes"].append("compare-pair")  # HTML: two halves of the width
+        side_by_side = len(shown) == 2 and fits_half_a_page(panes.values())
+        for number, framework in enumerate(shown):
+            group = GROUPS[group_of_pane[framework]]
+            pane = nodes.container(classes=["compare-pane", f"compare-{framework}"])
+            if group.legacy:
+                pane["classes"].append("compare-legacy")
+            label = nodes.paragraph(classes=["compare-label"])
+            label += nodes.strong(text=group.label)
+            pane += label
+            pane.extend(panes[framework])
+            if side_by_side:  # each pane in a minipage, which keeps its label with its code
+                compare += latex(PRINT_BEFORE_PANES[number])
+            compare += pane
+        if side_by_side:
+            compare += latex(r"\end{minipage}\par")
         return [compare]
+
+
+def latex(code: str) -> nodes.raw:
+    """LaTeX for the PDF; the HTML and EPUB writers leave it out."""
+    return nodes.raw("", code, format="latex")
+
+
+def fits_half_a_page(panes) -> bool:
+    lines = [line for blocks in panes for block in blocks for line in block.astext().splitlines()]
+    height = max(sum(len(block.astext().splitlines()) for block in blocks) for blocks in panes)
+    return max(map(len, lines)) <= PRINT_HALF_COLUMNS and height <= PRINT_SIDE_BY_SIDE_LINES
 
 
 def check_tested_blocks(app, doctree: nodes.document) -> None:
