@@ -330,7 +330,7 @@ DENSE = max(CHAPTERS, key=lambda chapter: chapter.read_text().count(":::{compare
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDE_SCREENS)
 def test_screenshots_of_a_dense_page(offline, server, width, scheme):
-    """The chapter with the most compare blocks, in both colour schemes, to look at."""
+    """The chapter with the most compare blocks, in both color schemes, to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     book = offline(server, viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = book.page(page_url(server, DENSE))
