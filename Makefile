@@ -1,14 +1,26 @@
 # TensorFlow and PyTorch, Side by Side. `make` lists the targets.
 PYTHON  ?= python3
-BIN     := .venv/bin
-INSTALLED := .venv/installed
+# tensorflow[and-cuda] (doctest-gpu) and tensorflow-cpu cannot share one environment.
+ifneq ($(filter doctest-gpu,$(MAKECMDGOALS)),)
+VENV    ?= .venv-gpu
+endif
+# The upgrade report installs other versions than the pins, so never into .venv.
+ifneq ($(filter upgrade-report,$(MAKECMDGOALS)),)
+VENV    ?= .venv-upgrade
+endif
+VENV    ?= .venv
+BIN     := $(VENV)/bin
+INSTALLED := $(VENV)/installed
 BUILDDIR ?= _build
 SPHINXOPTS := -c . -d $(BUILDDIR)/doctrees -n -W --keep-going
 SPHINX  := $(BIN)/sphinx-build $(SPHINXOPTS) book
 CHAPTER ?=
 CHAPTERS = $(wildcard book/chapters/*.md)
-# The date printed in the PDF and EPUB is the last commit's, so a rebuild gives the same book.
-export SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+# The date printed in the PDF and EPUB is the last commit's, so a rebuild gives the same book;
+# in a tree without .git (a downloaded archive), the newest source file's.
+NEWEST_SOURCE = $(shell $(PYTHON) -c "import pathlib; print(max(int(p.stat().st_mtime) for p in pathlib.Path('book').rglob('*.md')))")
+export SOURCE_DATE_EPOCH ?= $(or $(and $(wildcard .git),$(shell git log -1 --format=%ct)),$(NEWEST_SOURCE))
+GPU_FRAMEWORKS ?= tf torch
 
 ifneq ($(CHAPTER),)
 ifeq ($(filter $(CHAPTER),$(CHAPTERS)),)
@@ -25,9 +37,9 @@ EPUBCHECK := /usr/share/java/epubcheck.jar
 # The figures (book/figures/*.dot) are drawn at build time by Graphviz's dot.
 NEED_DOT = @command -v dot >/dev/null || { echo "the book's figures need Graphviz's dot (apt-get install graphviz)"; exit 1; }
 
-.PHONY: help html doctest doctest-gpu pdf epub notebooks dist test lint serve clean
+.PHONY: help html doctest doctest-gpu bench upgrade-report pdf epub notebooks dist test lint serve clean
 help: ## list the targets
-	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither framework)
 	$(NEED_DOT)
@@ -36,8 +48,14 @@ html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither f
 doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter
 	$(SPHINX) -b doctest $(BUILDDIR)/doctest $(CHAPTER)
 
-doctest-gpu: $(INSTALLED)-gpu ## run every example on a CUDA machine; fails if a CUDA block is skipped
-	$(SPHINX) -b doctest -D doctest_require_cuda=1 $(BUILDDIR)/doctest-gpu $(CHAPTER)
+doctest-gpu: $(INSTALLED)-gpu ## on a CUDA machine, in .venv-gpu: every example; a skipped CUDA block fails
+	$(SPHINX) -b doctest -D doctest_gpu_frameworks="$(GPU_FRAMEWORKS)" $(BUILDDIR)/doctest-gpu $(CHAPTER)
+
+bench: $(INSTALLED)-frameworks ## time make doctest (clean and cached) against importing the frameworks
+	$(BIN)/python tools/bench.py --builddir $(BUILDDIR)/bench
+
+upgrade-report: ## in .venv-upgrade, the newest releases (or VERSIONS="torch==X.Y.Z"): what changes
+	$(PYTHON) tools/upgrade_report.py --venv $(VENV) --versions "$(VERSIONS)" --out $(BUILDDIR)/upgrade $(CHAPTER)
 
 pdf: $(INSTALLED)-docs ## build the PDF into _build/latex/tf-torch-book.pdf (needs TeX Live)
 	$(NEED_DOT)
@@ -59,7 +77,7 @@ dist: html ## pack the HTML book into _build/tf-torch-book-html.zip, to read off
 	$(BIN)/python -m zipfile -c $(BUILDDIR)/tf-torch-book-html.zip $(BUILDDIR)/html/
 
 test: lint doctest ## run every check: lint, every example, then the pytest suite
-	BUILDDIR=$(BUILDDIR) $(BIN)/pytest
+	BUILDDIR=$(BUILDDIR) $(BIN)/pytest -n auto --dist loadgroup
 
 lint: $(INSTALLED)-docs ## ruff (format and lint) and codespell
 	$(BIN)/ruff format --check . && $(BIN)/ruff check . && $(BIN)/codespell
@@ -72,7 +90,7 @@ clean: ## remove every build output (keeps .venv)
 
 # The environment: the docs toolchain first, the frameworks only when examples run.
 $(INSTALLED)-docs: pyproject.toml
-	$(PYTHON) -m venv .venv
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade "pip>=25.1"
 	$(BIN)/pip install -q --group docs --group dev
 	touch $@

@@ -37,8 +37,8 @@ doctest_default_flags = doctest.DONT_ACCEPT_TRUE_FOR_1
 doctest_global_setup = """
 __name__ = "__main__"  # as in a script: AutoGraph and the deprecation rule rely on it
 import numpy as np
-import tensorflow as tf
 import torch
+import tensorflow as tf
 """
 doctest_show_successes = False
 

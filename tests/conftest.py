@@ -22,7 +22,7 @@ CLEAN_ENVIRON = {
 }
 
 
-def run(*command, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
+def run(*command, cwd=ROOT, env=None, text=True) -> subprocess.CompletedProcess:
     """Run a command; its output (stdout and stderr together) is in `.stdout`."""
     return subprocess.run(
         [str(part) for part in command],
@@ -30,7 +30,7 @@ def run(*command, cwd=ROOT, env=None) -> subprocess.CompletedProcess:
         env={**CLEAN_ENVIRON, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
+        text=text,
     )
 
 
@@ -111,3 +111,14 @@ def hide_modules(folder: Path, *names: str) -> dict:
             f"raise ModuleNotFoundError(\"No module named '{name}'\", name='{name}')\n"
         )
     return {"PYTHONPATH": str(folder)}
+
+
+# Under `make test` (pytest-xdist, --dist loadgroup) tests that share an expensive session
+# build run in one worker, so each build is made once: the PDF, and the served HTML.
+SHARED_BUILDS = {"test_formats.py": "pdf", "test_browser.py": "browser"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if group := SHARED_BUILDS.get(item.path.name):
+            item.add_marker(pytest.mark.xdist_group(group))

@@ -80,29 +80,77 @@ def test_deprecations_fail_modern_code_only_and_skips_are_listed(book_copy, tmp_
     assert "    1 skipped block\n      book/chapters/99-rules.md:28 (skipif: True)" in result.stdout
 
 
-def test_a_skip_fails_the_gpu_run(book_copy, tmp_path):
-    # CUDA is absent here, so the CUDA check is stubbed; the skip rule itself runs for real.
-    chapter = add_chapter(
-        book_copy, "99-rules.md", RULES_CHAPTER.replace("tf\n>>> import", "tf1\n>>> import")
-    )
+CUDA_CHAPTER = """\
+# CUDA
+
+:::{compare}
+```{doctest} tf
+:skipif: True
+>>> print("TensorFlow on the GPU")
+```
+```{doctest} torch
+:skipif: False
+>>> print("PyTorch on the GPU")
+PyTorch on the GPU
+```
+:::
+"""
+
+
+def gpu_run(book_copy, tmp_path, asked: str, seen: set[str]):
+    """`make doctest-gpu GPU_FRAMEWORKS=asked` where the frameworks in `seen` see a GPU.
+
+    CUDA is absent here, so only the GPU check is stubbed; the chapter's TensorFlow CUDA
+    block is skipped (as where TensorFlow sees no GPU) and the PyTorch one runs."""
+    chapter = add_chapter(book_copy, "99-cuda.md", CUDA_CHAPTER)
     script = (
-        "import sys, doctest_rules; doctest_rules.require_cuda = lambda: None; "
+        f"import sys, doctest_rules; doctest_rules.sees_gpu = {sorted(seen)!r}.__contains__; "
         "from sphinx.cmd.build import main; sys.exit(main(sys.argv[1:]))"
     )
-    args = ("-c", book_copy, "-d", tmp_path / "d", "-b", "doctest", "-D", "doctest_require_cuda=1")
-    result = run(
+    args = ("-c", book_copy, "-d", tmp_path / "d", "-b", "doctest")
+    return run(
         BIN / "python",
-        "-c",
-        script,
-        *args,
-        book_copy / "book",
-        tmp_path / "o",
-        chapter,
+        *("-c", script, *args, "-D", f"doctest_gpu_frameworks={asked}"),
+        *(book_copy / "book", tmp_path / "o", chapter),
+        cwd=book_copy,
         env={"PYTHONPATH": book_copy / "book" / "_ext"},
     )
+
+
+RAN = "    1 CUDA block ran\n      book/chapters/99-cuda.md:9\n"
+SKIPPED = "    1 skipped block\n      book/chapters/99-cuda.md:5 (skipif: True)\n"
+
+
+def test_a_skip_fails_the_gpu_run(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "tf torch", seen={"tf", "torch"})
     assert result.returncode != 0
+    assert SKIPPED in result.stdout and RAN in result.stdout
     assert "doctest-gpu: 1 block(s) were skipped on a CUDA machine" in result.stdout
     assert "0 failures in tests" in result.stdout
+
+
+def test_a_framework_without_a_gpu_is_named_and_its_blocks_fail(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "tf torch", seen={"torch"})
+    assert result.returncode != 0
+    assert (
+        "doctest-gpu: TensorFlow sees no GPU, so its CUDA blocks are skipped and fail the "
+        "run; GPU_FRAMEWORKS=torch runs the others alone"
+    ) in result.stdout
+    assert "doctest-gpu: 1 block(s) were skipped on a CUDA machine" in result.stdout
+
+
+def test_gpu_frameworks_accepts_one_framework_and_says_what_did_not_run(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "torch", seen={"torch"})
+    assert result.returncode == 0, result.stdout
+    assert SKIPPED + "\n" + RAN in result.stdout
+    assert "TensorFlow's CUDA blocks were not run (GPU_FRAMEWORKS=torch)" in result.stdout
+    assert "0 failures in tests" in result.stdout
+
+
+def test_an_unknown_gpu_framework_is_one_clear_line(book_copy, tmp_path):
+    result = gpu_run(book_copy, tmp_path, "torch jax", seen={"torch"})
+    assert result.returncode != 0
+    assert last_line(result) == "error: GPU_FRAMEWORKS=torch jax: jax is not tf or torch"
 
 
 def last_line(result) -> str:
@@ -125,13 +173,50 @@ def test_the_gpu_run_without_cuda_is_one_clear_line(tmp_path):
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
-    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_require_cuda=1")
+    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_gpu_frameworks=tf torch")
     assert result.returncode != 0
-    assert last_line(result).startswith("error: doctest-gpu needs a CUDA device")
+    assert last_line(result) == (
+        "error: doctest-gpu needs a CUDA device and neither TensorFlow nor PyTorch sees one; "
+        "run `make doctest` on this machine"
+    )
 
 
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.name)
-def test_each_chapter_passes_alone(chapter, tmp_path):
-    result = run("make", "doctest", f"CHAPTER={chapter.relative_to(ROOT)}", f"BUILDDIR={tmp_path}")
+def test_each_chapter_passes_alone(tmp_path):
+    """Each chapter in a fresh process of its own, so none depends on another's state."""
+    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_process_per_chapter=1")
     assert result.returncode == 0, result.stdout[-3000:]
+    assert "running tests in one process per chapter..." in result.stdout
     assert "0 failures in tests" in result.stdout
+
+
+PASSING = ":::{compare}\n```{doctest} tf\n>>> print(1)\n1\n```\n:::\n"
+FAILING = ":::{compare}\n```{doctest} torch\n>>> print(2)\n3\n```\n:::\n"
+DYING = ":::{compare}\n```{doctest} torch\n>>> import os\n>>> os._exit(3)\n```\n:::\n"
+
+
+def run_workers(book_copy, tmp_path, chapters: dict[str, str]):
+    paths = [add_chapter(book_copy, name, f"# {name}\n\n{text}") for name, text in chapters.items()]
+    args = (*paths, "-D", "doctest_workers=2")
+    return sphinx("doctest", book_copy, tmp_path / "out", *args)
+
+
+def test_workers_report_as_one_run(book_copy, tmp_path):
+    skipping = RULES_CHAPTER.split(":::\n\n")[-1]
+    chapters = {"97-a.md": FAILING, "98-b.md": FAILING, "99-c.md": skipping}
+    result = run_workers(book_copy, tmp_path, chapters)
+    assert result.returncode != 0
+    assert "running tests in 2 processes..." in result.stdout
+    assert "    1 skipped block\n      book/chapters/99-c.md:" in result.stdout
+    assert "    2 tests\n    2 failures in tests" in result.stdout
+    # Each failure by file and line, in chapter order as a serial run's would be.
+    first = result.stdout.index('File "book/chapters/97-a.md", line 5, in torch')
+    assert first < result.stdout.index('File "book/chapters/98-b.md", line 5, in torch')
+
+
+def test_a_worker_that_dies_is_reported_and_the_others_still_count(book_copy, tmp_path):
+    result = run_workers(book_copy, tmp_path, {"98-b.md": FAILING, "99-dies.md": DYING})
+    assert result.returncode != 0
+    assert "a worker died while testing chapters/99-dies (exit code 3)" in result.stdout
+    assert "doctest: 1 worker(s) died; their chapters were not tested" in result.stdout
+    assert 'File "book/chapters/98-b.md", line 5, in torch' in result.stdout
+    assert "1 failure in tests" in result.stdout

@@ -62,3 +62,39 @@ def test_chapter_follows_the_book_pattern(path):
     assert text.startswith("# "), "a chapter opens with its title"
     assert "you will be able to" in text[:2000], "the opening says what the reader will learn"
     assert re.search(r"^## What differs", text, re.M), "a chapter ends with a 'What differs' table"
+
+
+def what_differs_rows(text: str) -> list[tuple[int, str]]:
+    """(line, text) of each body row of the chapter's closing 'What differs' table."""
+    lines = text.splitlines() + [""]
+    start = next(i for i, line in enumerate(lines) if line.startswith("## What differs"))
+    separator = re.compile(r"\|[-:| ]+\|")
+    return [
+        (number, line)
+        for number, (line, following) in enumerate(
+            zip(lines[start:], lines[start + 1 :], strict=False), start + 1
+        )
+        if line.startswith("|")
+        and not separator.fullmatch(line.strip())  # a header is followed by a separator
+        and not separator.fullmatch(following.strip())
+    ]
+
+
+def anchors(text: str) -> set[str]:
+    """What `(#...)` can link to: the slugs of headings (myst_heading_anchors) and labels."""
+    from mdit_py_plugins.anchors.index import slugify
+
+    headings = re.findall(r"^#{1,3} (.+)$", text, re.M)
+    return {slugify(heading) for heading in headings} | set(re.findall(r"^\((.+)\)=$", text, re.M))
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_each_what_differs_row_links_to_the_section_that_shows_it(path):
+    text = path.read_text()
+    targets = anchors(text)
+    unlinked = [
+        number
+        for number, row in what_differs_rows(text)
+        if not set(re.findall(r"\]\(#([^)]+)\)", row)) & targets
+    ]
+    assert not unlinked, f"{path.name}: rows without a link to a section here, at lines {unlinked}"

@@ -13,7 +13,7 @@ PYPROJECT = ROOT / "pyproject.toml"
 
 def test_pins_are_read_from_pyproject():
     rows = pinned_versions(PYPROJECT)
-    assert ("frameworks", "torch", "2.13.0", "all") in rows
+    assert ("frameworks", "torch", "2.15.0", "all") in rows
     assert ("frameworks", "tensorflow-cpu", "2.21.0", "sys_platform == 'linux'") in rows
     assert ("docs", "sphinx", "9.0.4", "all") in rows
 

@@ -24,5 +24,8 @@ GROUPS = {
     "port": Group("port", "TensorFlow and PyTorch together", legacy=False),
 }
 
+# What modern groups may not emit about their own calls (legacy groups may).
+MODERN_ERRORS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
 # Panes are shown in this order.
 FRAMEWORKS = ("tf", "torch", "port")

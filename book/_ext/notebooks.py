@@ -27,6 +27,7 @@ from sphinx.builders import Builder
 from sphinx.util import logging
 
 from api_links import URLS
+from framework_imports import setup_source
 from frameworks import GROUPS
 from versions import pinned_versions
 
@@ -37,7 +38,7 @@ NAMES = {"tf": "TensorFlow", "torch": "PyTorch", "port": "Both frameworks"}
 FILE_SUFFIX = {"tf": "tensorflow", "torch": "pytorch", "port": "both"}
 # The book's global setup (conf.py) imports all three; a notebook imports the other
 # framework only where its examples use it (DLPack, for one).
-IMPORTS = {"tf": "import tensorflow as tf", "torch": "import torch"}
+MODULES = {"tf": "tensorflow", "torch": "torch"}
 # Jupyter shows only a cell's last expression, pretty-printed; the book shows every value a
 # statement computes (also inside `with` and `for`) as its repr, as doctest does.
 DISPLAY = [
@@ -198,10 +199,11 @@ def chapter_notebooks(source: Path, title: str, versions: dict) -> dict[str, dic
             f"{versions[framework]}.*"
         )
         code = "\n".join(c["source"] for c in cells[framework] if c["cell_type"] == "code")
-        imports = [*DISPLAY, "import numpy as np"] + [
-            line for other, line in IMPORTS.items() if other == framework or f"{other}." in code
-        ]
-        body = [markdown_cell(intro), setup_cell("\n".join(imports)), *cells[framework]]
+        modules = {"numpy"} | {
+            module for other, module in MODULES.items() if other == framework or f"{other}." in code
+        }
+        setup = "\n".join([*DISPLAY, setup_source(modules)])
+        body = [markdown_cell(intro), setup_cell(setup), *cells[framework]]
         notebooks[framework] = {
             "cells": body,
             "metadata": {
