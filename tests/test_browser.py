@@ -268,9 +268,9 @@ CHOICE = {"both": "Both", "tf": "TensorFlow", "torch": "PyTorch"}  # the header'
 # two-framework blocks that must stay side by side (stacking every block would also stop
 # the scrolling, and lose what the book is for).
 PANE_LIMITS = [
-    ("both", 1280, 0.10, 0.30),
-    ("both", 1440, 0.05, 0.50),
-    ("both", 1920, 0.02, 0.80),
+    ("both", 1280, 0.10, 0.25),
+    ("both", 1440, 0.05, 0.40),
+    ("both", 1920, 0.02, 0.75),
     ("tf", 1280, 0.02, None),
     ("torch", 1280, 0.02, None),
 ]
@@ -343,7 +343,7 @@ DENSE = max(CHAPTERS, key=lambda chapter: chapter.read_text().count(":::{compare
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDE_SCREENS)
 def test_screenshots_of_a_dense_page(offline, server, width, scheme):
-    """The chapter with the most compare blocks, in both colour schemes, to look at."""
+    """The chapter with the most compare blocks, in both color schemes, to look at."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     book = offline(server, viewport={"width": width, "height": 900}, color_scheme=scheme)
     page = book.page(page_url(server, DENSE))

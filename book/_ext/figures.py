@@ -19,7 +19,7 @@ from sphinx.ext.graphviz import graphviz, html_visit_graphviz
 DOCTYPE = re.compile(r"<!DOCTYPE svg[^>]*>\s*")
 
 
-def visit_labelled(self, node: graphviz) -> None:
+def visit_labeled(self, node: graphviz) -> None:
     start = len(self.body)
     try:
         html_visit_graphviz(self, node)  # writes the figure and skips the node's children
@@ -38,6 +38,6 @@ def drop_doctypes(app) -> list:
 
 def setup(app):
     app.setup_extension("sphinx.ext.graphviz")
-    app.add_node(graphviz, override=True, html=(visit_labelled, None))
+    app.add_node(graphviz, override=True, html=(visit_labeled, None))
     app.connect("html-collect-pages", drop_doctypes)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
