@@ -34,12 +34,15 @@ endif
 endif
 
 EPUBCHECK := /usr/share/java/epubcheck.jar
+# The figures (book/figures/*.dot) are drawn at build time by Graphviz's dot.
+NEED_DOT = @command -v dot >/dev/null || { echo "the book's figures need Graphviz's dot (apt-get install graphviz)"; exit 1; }
 
 .PHONY: help html doctest doctest-gpu bench upgrade-report pdf epub notebooks dist test lint serve clean
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither framework)
+	$(NEED_DOT)
 	$(SPHINX) -b html $(BUILDDIR)/html $(CHAPTER)
 
 doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter
@@ -55,10 +58,12 @@ upgrade-report: ## in .venv-upgrade, the newest releases (or VERSIONS="torch==X.
 	$(PYTHON) tools/upgrade_report.py --venv $(VENV) --versions "$(VERSIONS)" --out $(BUILDDIR)/upgrade $(CHAPTER)
 
 pdf: $(INSTALLED)-docs ## build the PDF into _build/latex/tf-torch-book.pdf (needs TeX Live)
+	$(NEED_DOT)
 	@command -v latexmk >/dev/null && command -v lualatex >/dev/null || { echo "make pdf needs latexmk and lualatex (apt-get install latexmk texlive-luatex texlive-latex-extra fonts-freefont-otf)"; exit 1; }
 	$(BIN)/sphinx-build -M latexpdf book $(BUILDDIR) $(SPHINXOPTS)
 
 epub: $(INSTALLED)-docs ## build the EPUB into _build/epub and check it with epubcheck
+	$(NEED_DOT)
 	@test -f $(EPUBCHECK) && command -v java >/dev/null || { echo "make epub checks the book with epubcheck, which is missing (apt-get install epubcheck)"; exit 1; }
 	rm -rf $(BUILDDIR)/epub  # the EPUB packs every file there, leftovers of older builds too
 	$(SPHINX) -b epub $(BUILDDIR)/epub

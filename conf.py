@@ -25,6 +25,7 @@ extensions = [
     "versions",  # prints the pins from pyproject.toml
     "api_links",  # {tf}`reshape` and {torch}`reshape` link to the reference pages
     "notebooks",  # each chapter as a Jupyter notebook per framework
+    "figures",  # book/figures/*.dot drawn by Graphviz (sphinx.ext.graphviz), for every format
 ]
 
 # -- MyST: colon fences let a `compare` block hold code fences -------------------------------
@@ -63,6 +64,15 @@ html_theme_options = {
     ],
 }
 
+# -- Figures: SVG in HTML and EPUB, PDF in the PDF; one style for all (the sources' own) ---
+graphviz_output_format = "svg"
+graphviz_dot_args = [
+    *("-Gfontname=DejaVu Sans", "-Nfontname=DejaVu Sans", "-Efontname=DejaVu Sans"),
+    *("-Gfontsize=10", "-Nfontsize=10", "-Efontsize=9"),  # the PDF's text is 10pt
+    *("-Ecolor=#666666", "-Earrowsize=0.7"),
+    "-Gbgcolor=transparent",  # dark mode inverts the drawing (book.css), not a white box
+]
+
 # -- Copy button: copy the code only, never prompts or outputs ------------------------------
 copybutton_prompt_text = r">>> |\.\.\. "
 copybutton_prompt_is_regexp = True
@@ -77,6 +87,7 @@ latex_elements = {
     # 90 characters (the book's longest code line) fit the text width at this size, so no
     # code line is wrapped; DejaVu Sans Mono reads better than the default FreeMono.
     "fvset": r"\fvset{fontsize=\small}",
+    "figure_align": "H",  # a figure stays where the text refers to it, as in the HTML
     "preamble": r"""
 \setmonofont{DejaVu Sans Mono}[Scale=0.85]
 % A framework's label stays on the page of its code's first lines; side by side, in a

@@ -12,6 +12,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import CHAPTERS, ROOT, doctest_blocks, missing_tool
+from test_figures import figures
 
 pytestmark = pytest.mark.slow
 
@@ -212,7 +213,7 @@ def test_no_page_asks_for_the_network(offline, base, html):
     assert book.broken == [], "pages asked for files that are not there"
 
 
-@pytest.mark.parametrize("name", ["index", FIRST.stem, "glossary"])
+@pytest.mark.parametrize("name", ["index", FIRST.stem, figures()[0]["chapter"].stem, "glossary"])
 def test_no_serious_accessibility_violation(offline, server, name):
     from axe_playwright_python.sync_playwright import Axe
 
@@ -267,9 +268,9 @@ CHOICE = {"both": "Both", "tf": "TensorFlow", "torch": "PyTorch"}  # the header'
 # two-framework blocks that must stay side by side (stacking every block would also stop
 # the scrolling, and lose what the book is for).
 PANE_LIMITS = [
-    ("both", 1280, 0.10, 0.30),
-    ("both", 1440, 0.05, 0.50),
-    ("both", 1920, 0.02, 0.80),
+    ("both", 1280, 0.10, 0.25),
+    ("both", 1440, 0.05, 0.40),
+    ("both", 1920, 0.02, 0.75),
     ("tf", 1280, 0.02, None),
     ("torch", 1280, 0.02, None),
 ]
@@ -324,6 +325,18 @@ def test_code_panes_fit_their_code(
     assert book.blocked == [] and book.broken == []
 
 
+def test_no_chapter_is_wider_than_a_phone(offline, server):
+    """Code scrolls inside its pane on a phone; nothing else pushes the page sideways."""
+    page = offline(server, viewport=PHONE, is_mobile=True).context.new_page()
+    wide = []
+    for chapter in CHAPTERS:
+        page.goto(page_url(server, chapter))
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            wide.append(f"{chapter.stem}: {width}px")
+    assert wide == []
+
+
 DENSE = max(CHAPTERS, key=lambda chapter: chapter.read_text().count(":::{compare}"))
 
 
@@ -356,3 +369,26 @@ def test_the_contents_open_from_the_header_where_the_code_takes_their_column(off
     links.nth(2).click()
     assert page.locator("dialog[open]").count() == 0, "a followed link closes the contents"
     assert page.evaluate("location.hash") == target
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_figures_draw_in_light_and_dark_mode(offline, server, scheme):
+    """Each figure's SVG loads, fits the prose, and is inverted in dark mode; screenshots."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    book = offline(server, viewport=DESKTOP, color_scheme=scheme)
+    chapters = sorted({figure["chapter"] for figure in figures()})
+    for chapter in chapters:
+        page = book.page(page_url(server, chapter))
+        shown = page.locator("figure:has(div.graphviz)")
+        for number in range(shown.count()):
+            figure, drawing = shown.nth(number), shown.nth(number).locator("object")
+            drawing.scroll_into_view_if_needed()
+            root = drawing.evaluate("o => o.contentDocument?.documentElement.tagName")
+            assert root == "svg", f"{chapter.stem}: figure {number + 1} does not load"
+            box = drawing.bounding_box()
+            assert box["height"] > 100 and box["width"] <= 42 * 16 + 1
+            inverted = "invert" in drawing.evaluate("o => getComputedStyle(o).filter")
+            assert inverted == (scheme == "dark")
+            figure.screenshot(path=SCREENSHOTS / f"figure-{chapter.stem}-{number + 1}-{scheme}.png")
+        page.close()
+    assert book.blocked == [] and book.broken == []

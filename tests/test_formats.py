@@ -15,6 +15,7 @@ import pytest
 from compare import PRINT_HALF_COLUMNS, PRINT_SIDE_BY_SIDE_LINES
 from conftest import CHAPTERS, PARSER, code_blocks, doctest_blocks, missing_tool, run
 from frameworks import FRAMEWORKS, GROUPS
+from test_figures import figures
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +53,11 @@ def test_the_pdf_opens_with_a_title_page_dated_by_the_last_commit(pdf):
 
 
 def test_the_contents_list_the_preface_then_numbered_chapters_then_appendices(pdf):
-    contents = text_of(pdf, "-f", "2", "-l", "6")
+    # The contents start on page 2 and end with the index's entry, however long they grow.
+    front = text_of(pdf, "-f", "2", "-l", "12")
+    end = re.search(r"^\s*Index\s+\d+$", front, re.M)
+    assert end, "the contents end with the index within the first pages"
+    contents = front[: end.end()]
     titles = [re.search(r"^# (.+)$", c.read_text(), re.M).group(1) for c in CHAPTERS]
     positions = [contents.index("Preface")]
     for number, title in enumerate(titles, 1):
@@ -61,7 +66,6 @@ def test_the_contents_list_the_preface_then_numbered_chapters_then_appendices(pd
         positions.append(found.start())
     positions.append(re.search(r"^\s*A\s+Glossary", contents, re.M).start())
     assert positions == sorted(positions)
-    assert re.search(r"^\s*Index\s+\d+$", contents, re.M)
 
 
 def code_lines():
@@ -147,17 +151,43 @@ def test_code_is_labelled_by_framework_and_the_versions_are_printed(pdf):
     assert re.search(r"torch\s+2\.\d+\.\d+\s+runs every example", text)
 
 
-def test_the_epub_passes_epubcheck(tmp_path):
+@pytest.fixture(scope="session")
+def epub(tmp_path_factory) -> zipfile.ZipFile:
     need("java", "epubcheck")
     if not os.path.exists("/usr/share/java/epubcheck.jar"):
         need("epubcheck.jar", "epubcheck")
-    result = run("make", "epub", f"BUILDDIR={tmp_path}")
+    out = tmp_path_factory.mktemp("epub")
+    result = run("make", "epub", f"BUILDDIR={out}")
     assert result.returncode == 0, result.stdout[-3000:]
-    epub = zipfile.ZipFile(tmp_path / "epub" / "tf-torch-book.epub")
+    return zipfile.ZipFile(out / "epub" / "tf-torch-book.epub")
+
+
+def test_the_epub_passes_epubcheck(epub):
     names = epub.namelist()
     assert names[0] == "mimetype"
     assert all(f"chapters/{c.stem}.xhtml" in names for c in CHAPTERS)
     assert not any(name.endswith(".js") and "framework-choice" in name for name in names)
+
+
+def test_each_figure_is_in_the_pdf_and_the_epub(pdf, epub):
+    drawn = figures()
+    tex = (pdf.parent / "tf-torch-book.tex").read_text()
+    included = re.findall(r"\\sphinxincludegraphics\[\]\{(graphviz-\w+\.pdf)\}", tex)
+    assert len(included) == len(drawn)
+    assert all((pdf.parent / name).exists() for name in included)
+
+    def words(text: str) -> str:  # as pdftotext reads the PDF: curly quotes, hyphenation
+        return " ".join(text.replace("\u2019", "'").split()).replace("- ", "")
+
+    text = words(text_of(pdf))
+    for figure in drawn:
+        caption = words(re.sub(r"\*(\w+)\*", r"\1", figure["caption"].replace("`", "")))
+        assert caption in text, f"the caption of {figure['file']} is not in the PDF"
+    for chapter in {figure["chapter"] for figure in drawn}:
+        page = epub.read(f"chapters/{chapter.stem}.xhtml").decode()
+        svgs = re.findall(r'<object [^>]*data="\.\./(_images/graphviz-\w+\.svg)"', page)
+        assert len(svgs) == sum(figure["chapter"] == chapter for figure in drawn), chapter.name
+        assert all("<svg" in epub.read(svg).decode() for svg in svgs)
 
 
 def test_the_dist_archive_holds_the_book_and_its_notebooks(tmp_path):

@@ -13,11 +13,11 @@
 
 Each tested block goes into the pane of its group's framework (frameworks.py), TensorFlow
 first, under a label. HTML lays the panes out with CSS (book/_static/book.css): side by side
-where both panes' lines fit, one after the other where they do not. The PDF sets a pair
-side by side where both panes' lines fit in half the text width and the pair is short
-enough to stay on one page, and one after the other otherwise; the EPUB one after the
-other. Because every layout decision lives here and in that CSS, the book's layout changes
-in one place.
+where both panes' lines fit, one after the other where they do not (the EPUB uses the same
+CSS). The PDF sets a pair side by side where both panes' lines fit in half the text width
+and the pair is short enough to stay on one page, and one after the other otherwise.
+Because every layout decision lives here and in that CSS, the book's layout changes in one
+place.
 
 The same extension enforces the construct: a tested block outside a `compare`, or one that
 names no known group, is reported with its file and line (an error under `-W`).
