@@ -174,7 +174,7 @@ def test_what_the_pinned_environment_recorded_alike_is_told_apart():
         "changed: <code>4\n</code></li></ul>\n"
     )
     torch = next(pin for pin in pins if pin.name == "torch")
-    assert f'<tr class="moved"><td>frameworks</td><td>torch</td><td>{torch.version}</td>' in page
+    assert f'<tr class="moved"><td>examples</td><td>torch</td><td>{torch.version}</td>' in page
     assert f"<td>{torch.version}</td><td>9.9.9</td></tr>" in page  # .venv's, then the new one
 
 
@@ -193,7 +193,7 @@ def test_a_wrong_versions_entry_is_one_clear_line():
     result = run(BIN / "python", SCRIPT, "--no-install", "--versions", "jax==0.6.0")
     assert result.returncode != 0
     assert result.stdout == (
-        "error: VERSIONS: jax is not pinned in the docs or frameworks group of pyproject.toml; "
+        "error: VERSIONS: jax is not pinned in pyproject.toml (groups docs, frameworks, examples); "
         f"the pinned packages are {', '.join(pin.name for pin in pins)}\n"
     )
 

@@ -1,10 +1,10 @@
 """The upgrade report (`make upgrade-report`): which of the book's examples change when the
 pinned packages move to their newest releases, or to the versions asked for.
 
-It installs every package pinned in the `docs` and `frameworks` groups of pyproject.toml into
-an environment of its own (never the pinned .venv), from plain PyPI as a reader's pip would
-(no pip configuration, no PIP_* variables), runs every example there with the doctest
-builder recording each one that changed, raised or warned (`doctest_results` in
+It installs every package pinned in the `docs`, `frameworks` and `examples` groups of
+pyproject.toml into an environment of its own (never the pinned .venv), from plain PyPI as a
+reader's pip would (no pip configuration, no PIP_* variables), runs every example there with
+the doctest builder recording each one that changed, raised or warned (`doctest_results` in
 book/_ext/doctest_results.py), runs them again in .venv (where it has the frameworks) to tell
 what is new, and writes OUT/index.html: the versions pinned and installed, then those
 examples by chapter, the book's output and the new one side by side.
@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
-GROUPS = ("docs", "frameworks")  # the pins the book's outputs depend on
+GROUPS = ("docs", "frameworks", "examples")  # the pins the book's outputs depend on
 PINNED_VENV = Path(".venv")
 OUTCOMES = {  # the report's sections, in order
     "changed": "Changed outputs",
@@ -88,6 +88,8 @@ def read_pins(pyproject: Path) -> list[Pin]:
     pins = []
     for group in GROUPS:
         for line in groups[group]:
+            if isinstance(line, dict):  # {include-group = ...}: its pins are read on their own
+                continue
             requirement, _, marker = line.partition(";")
             name, _, version = requirement.partition("==")
             pins.append(Pin(group, name.strip(), version.strip(), marker.strip()))
@@ -104,8 +106,9 @@ def asked_versions(versions: str, pins: list[Pin]) -> dict[str, str]:
             raise Stop(f"VERSIONS: {entry} is not PACKAGE==VERSION (for example torch==2.15.0)")
         if normalized(match[1]) not in names:
             raise Stop(
-                f"VERSIONS: {match[1]} is not pinned in the {' or '.join(GROUPS)} group of "
-                f"pyproject.toml; the pinned packages are {', '.join(p.name for p in pins)}"
+                f"VERSIONS: {match[1]} is not pinned in pyproject.toml "
+                f"(groups {', '.join(GROUPS)}); "
+                f"the pinned packages are {', '.join(p.name for p in pins)}"
             )
         asked[normalized(match[1])] = match[2]
     return asked

@@ -8,7 +8,13 @@ from docutils import nodes
 from packaging.requirements import Requirement
 from sphinx.util.docutils import SphinxDirective
 
-GROUPS_SHOWN = {"frameworks": "runs every example", "docs": "builds the book"}
+# `frameworks` includes `examples` (`{include-group = ...}` entries are skipped: their pins are
+# listed under their own group).
+GROUPS_SHOWN = {
+    "frameworks": "runs every example",
+    "examples": "runs every example",
+    "docs": "builds the book",
+}
 
 
 def pinned_versions(pyproject: Path) -> list[tuple[str, str, str, str]]:
@@ -17,6 +23,8 @@ def pinned_versions(pyproject: Path) -> list[tuple[str, str, str, str]]:
     rows = []
     for group in GROUPS_SHOWN:
         for line in groups[group]:
+            if isinstance(line, dict):
+                continue
             requirement = Requirement(line)
             (specifier,) = requirement.specifier
             where = str(requirement.marker).replace('"', "'") if requirement.marker else "all"
