@@ -45,8 +45,8 @@ html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither f
 	$(NEED_DOT)
 	$(SPHINX) -b html $(BUILDDIR)/html $(CHAPTER)
 
-doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter
-	$(SPHINX) -b doctest $(BUILDDIR)/doctest $(CHAPTER)
+doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter; CACHED=1 skips chapters that passed and are unchanged
+	$(SPHINX) -b doctest $(if $(CACHED),-D doctest_cached=1) $(BUILDDIR)/doctest $(CHAPTER)
 
 doctest-gpu: $(INSTALLED)-gpu ## on a CUDA machine, in .venv-gpu: every example; a skipped CUDA block fails
 	$(SPHINX) -b doctest -D doctest_gpu_frameworks="$(GPU_FRAMEWORKS)" $(BUILDDIR)/doctest-gpu $(CHAPTER)

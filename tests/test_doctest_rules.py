@@ -5,6 +5,7 @@ import re
 import pytest
 
 from conftest import BIN, CHAPTERS, ROOT, add_chapter, hide_modules, run, sphinx
+from doctest_cache import shared_key
 
 pytestmark = pytest.mark.slow
 
@@ -220,3 +221,30 @@ def test_a_worker_that_dies_is_reported_and_the_others_still_count(book_copy, tm
     assert "doctest: 1 worker(s) died; their chapters were not tested" in result.stdout
     assert 'File "book/chapters/98-b.md", line 5, in torch' in result.stdout
     assert "1 failure in tests" in result.stdout
+
+
+def test_cached_skips_only_chapters_that_passed_and_did_not_change(book_copy, tmp_path):
+    passing = add_chapter(book_copy, "98-pass.md", f"# Pass\n\n{PASSING}")
+    failing = add_chapter(book_copy, "99-fail.md", f"# Fail\n\n{FAILING}")
+
+    def cached_run():
+        args = (passing, failing, "-D", "doctest_cached=1", "-D", "doctest_workers=1")
+        return sphinx("doctest", book_copy, tmp_path / "out", *args)
+
+    first, second = cached_run(), cached_run()
+    assert "    0 chapters not run" in first.stdout
+    assert "    2 tests\n    1 failure in tests" in first.stdout
+    # The passing chapter is skipped and named; the failing one runs again.
+    assert "passed last time, unchanged since\n      chapters/98-pass\n" in second.stdout
+    assert "    1 test\n    1 failure in tests" in second.stdout
+    # An edited chapter runs again, as does every chapter without CACHED.
+    passing.write_text(passing.read_text().replace("print(1)\n1", "print(4)\n4"))
+    assert "    2 tests\n" in cached_run().stdout
+    plain = sphinx("doctest", book_copy, tmp_path / "out", passing, failing)
+    assert "not run" not in plain.stdout and "    2 tests\n" in plain.stdout
+
+
+def test_the_cache_key_follows_the_numerics_settings(monkeypatch):
+    before = shared_key(ROOT)
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    assert shared_key(ROOT) != before

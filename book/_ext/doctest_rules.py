@@ -15,6 +15,8 @@
 - With `-D doctest_results=FILE` (the upgrade report, tools/upgrade_report.py) the run also
   writes FILE: each example whose output differs, that raises, or that warns (legacy groups
   included, where warnings are otherwise ignored), as JSON.
+- With `-D doctest_cached=1` (`make doctest CACHED=1`) the chapters that passed last time and
+  are unchanged since (doctest_cache.py) are skipped, and the summary names them.
 - With `-D doctest_gpu_frameworks="tf torch"` (`make doctest-gpu`, GPU_FRAMEWORKS) a machine
   where neither framework sees a GPU stops the run at once, and a skipped CUDA block of a
   framework asked for fails it; a framework left out is named as not run.
@@ -33,6 +35,7 @@ from sphinx.ext.doctest import DocTestBuilder
 from sphinx.util import logging
 from sphinx.util.console import bold
 
+from doctest_cache import PassedChapters
 from doctest_results import RecordingRunner, ResultRecorder
 from doctest_workers import COUNTS, run_in_workers, worker_count
 from framework_imports import MissingFramework, import_frameworks
@@ -139,6 +142,8 @@ class BookDocTestBuilder(DocTestBuilder):
         self.skips: list[tuple[str, str]] = []  # (framework, where and why) of each skip
         self.cuda_ran: list[str] = []
         self.died: list[str] = []  # the chapters of workers that died
+        self.chapter_failures: dict[str, int] = {}  # failed examples, setups, cleanups
+        self.cached: list[str] = []  # chapters skipped by CACHED=1
         self.source_lines: dict[str, list[str]] = {}
         self.real_stdout: int | None = None
         self.buffer: list[str] | None = None  # in a worker: the report, kept for the parent
@@ -166,7 +171,17 @@ class BookDocTestBuilder(DocTestBuilder):
         self.started = True
 
     def write_documents(self, docnames) -> None:
-        docnames = sorted(docnames)
+        root = Path(self.srcdir).parent  # the book is in book/
+        sources = {doc: Path(self.env.doc2path(doc)) for doc in docnames}
+        passed = PassedChapters(self.outdir, root, sources)
+        if self.config.doctest_cached:
+            self.cached = passed.unchanged(sorted(docnames))
+        docnames = sorted(set(docnames) - set(self.cached))
+        if docnames:
+            self.run_chapters(docnames)
+        passed.record(docnames, self.chapter_failures)
+
+    def run_chapters(self, docnames: list[str]) -> None:
         one_per_chapter = self.config.doctest_process_per_chapter
         workers = worker_count(self.config.doctest_workers, len(docnames))
         if self.gpu_required or (workers == 1 and not one_per_chapter):
@@ -183,6 +198,7 @@ class BookDocTestBuilder(DocTestBuilder):
         self.skips = sorted(merged["skips"], key=lambda skip: file_order(skip[1]))
         self.cuda_ran = sorted(merged["cuda_ran"], key=file_order)
         self.died = merged["died"]
+        self.chapter_failures = merged["failures"]
         if self.recorder:
             self.recorder.results += merged["recorded"]
 
@@ -190,6 +206,12 @@ class BookDocTestBuilder(DocTestBuilder):
         if self.buffer is None:
             return super()._out(text)
         self.buffer.append(text)
+
+    def test_doc(self, docname: str, doctree) -> None:
+        before = sum(getattr(self, name) for name in COUNTS if name.endswith("failures"))
+        super().test_doc(docname, doctree)
+        after = sum(getattr(self, name) for name in COUNTS if name.endswith("failures"))
+        self.chapter_failures[docname] = after - before
 
     def get_filename_for_node(self, node, docname: str) -> str:
         # Relative to where make runs, so editors and terminals can open the reported path.
@@ -277,6 +299,8 @@ class BookDocTestBuilder(DocTestBuilder):
             os.close(capture)
 
     def finish(self) -> None:
+        if self.config.doctest_cached:
+            self.summary("chapter", self.cached, "not run: passed last time, unchanged since")
         self.summary("skipped block", [skip for _, skip in self.skips])
         self.summary("CUDA block", self.cuda_ran, "ran")
         # A GPU run fails on a skipped block of a framework it was asked to run on the GPU
@@ -314,6 +338,8 @@ def setup(app):
     # Worker processes (0: one per core), or a fresh process for each chapter.
     app.add_config_value("doctest_workers", 0, "", types=frozenset({int}))
     app.add_config_value("doctest_process_per_chapter", False, "", types=frozenset({bool}))
+    # Skip the chapters that passed last time and are unchanged since (doctest_cache.py).
+    app.add_config_value("doctest_cached", False, "", types=frozenset({bool}))
     # The frameworks whose CUDA blocks must run ("tf torch"); empty outside `make doctest-gpu`.
     app.add_config_value("doctest_gpu_frameworks", "", "", types=frozenset({str}))
     # A JSON file of the examples that changed, raised or warned; empty: none written.

@@ -67,6 +67,7 @@ def run_share(docnames: list[str]) -> dict:
     return {
         "reports": reports,
         "seconds": seconds,
+        "failures": builder.chapter_failures,
         "counts": {name: getattr(builder, name) for name in COUNTS},
         "skips": builder.skips,
         "cuda_ran": builder.cuda_ran,
@@ -92,7 +93,13 @@ def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: 
         waiting = [[d] for d in sorted(docnames, key=cost.__getitem__, reverse=True)]
     else:
         waiting = shares(docnames, workers, cost)
-    merged = {"reports": {}, "seconds": {}, "counts": dict.fromkeys(COUNTS, 0), "died": []}
+    merged = {
+        "reports": {},
+        "seconds": {},
+        "failures": {},
+        "counts": dict.fromkeys(COUNTS, 0),
+        "died": [],
+    }
     merged |= {"skips": [], "cuda_ran": [], "recorded": []}
     context = multiprocessing.get_context("fork")
     running = {}
@@ -118,7 +125,7 @@ def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: 
                 for other, _ in running.values():
                     other.kill()
                 raise SystemExit(part["error"])
-            for key in ("reports", "seconds"):
+            for key in ("reports", "seconds", "failures"):
                 merged[key] |= part[key]
             for name in COUNTS:
                 merged["counts"][name] += part["counts"][name]
