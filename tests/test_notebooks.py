@@ -10,7 +10,7 @@ import pytest
 
 from conftest import CHAPTERS, ROOT, doctest_blocks, run
 from frameworks import GROUPS
-from notebooks import NAMES, ROLE, code_cells, notebook_name, role_to_markdown
+from notebooks import NAMES, ROLE, chapter_notebooks, code_cells, notebook_name, role_to_markdown
 
 BLOCK = """\
 :options: +NORMALIZE_WHITESPACE
@@ -65,6 +65,22 @@ def test_roles_become_markdown_links():
         "[`the view`](https://docs.pytorch.org/docs/stable/generated/torch.Tensor.view.html)"
     )
     assert convert("{term}`traces <trace>`") == "traces"
+
+
+def test_a_figure_becomes_its_caption_and_description(tmp_path):
+    chapter = tmp_path / "99-x.md"
+    chapter.write_text(
+        "# X\n\n```{graphviz} /figures/x.dot\n:alt: Two boxes, a and b.\n"
+        ":caption: The {tf}`nn.relu` case.\n```\n\n"
+        ":::{compare}\n```{doctest} tf\n>>> 1\n1\n```\n:::\n"
+    )
+    notebook = chapter_notebooks(chapter, "X", {"tf": "TensorFlow"})["tf"]
+    text = "".join(cell["source"] for cell in notebook["cells"])
+    assert "{graphviz}" not in text
+    assert (
+        "> **Figure.** The [`tf.nn.relu`](https://www.tensorflow.org/api_docs/python/tf/nn/relu)"
+        " case.\n>\n> Two boxes, a and b." in text
+    )
 
 
 @pytest.fixture(scope="session")

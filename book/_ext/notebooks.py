@@ -48,6 +48,7 @@ DISPLAY = [
 ]
 JUPYTER_PRINT = "In Jupyter, tf.print to sys.stdout goes through Python: output may move"
 OPTION = re.compile(r"^:[\w-]+:")
+OPTION_VALUE = re.compile(r"^:([\w-]+):[ \t]*(.*)$", re.M)
 ROLE = re.compile(r"\{([\w:-]+)\}`([^`]*)`")
 TITLED = re.compile(r"(.*?)\s*<(.+)>$", re.S)
 
@@ -157,6 +158,13 @@ def admonition(node: SyntaxTreeNode) -> list[str]:
     return [f"> **{heading}**", ">", *[f"> {line}".rstrip() for line in body]]
 
 
+def figure(node: SyntaxTreeNode) -> list[str]:
+    """A figure's caption and its description (alt text): a notebook has no Graphviz."""
+    options = dict(OPTION_VALUE.findall(node.content))
+    caption, alt = options.get("caption", ""), options.get("alt", "")
+    return [f"> **Figure.** {caption}".rstrip(), ">", f"> {alt}".rstrip()]
+
+
 def chapter_notebooks(source: Path, title: str, versions: dict) -> dict[str, dict] | None:
     """{framework: notebook} for a chapter, or None for a page without examples."""
     text = source.read_text()
@@ -181,6 +189,9 @@ def chapter_notebooks(source: Path, title: str, versions: dict) -> dict[str, dic
                 group = fence.info.strip().partition(" ")[2].strip()
                 if fence.type == "fence" and group in GROUPS:
                     cells[GROUPS[group].framework].extend(code_cells(fence.content))
+        elif info.startswith("{graphviz}"):
+            prose.extend(figure(node))
+            prose.append("")
         elif info.startswith("{") and node.type == "colon_fence":
             prose.extend(admonition(node))
             prose.append("")
