@@ -92,6 +92,8 @@ def reset_framework_state(np_print_defaults: dict) -> None:
     import torch
 
     np.set_printoptions(**np_print_defaults)
+    # Keras' ONNX export defines the alias np.object (removed in NumPy 1.24) for tf2onnx.
+    vars(np).pop("object", None)
     np.random.seed()
     random.seed()
     torch.seed()
