@@ -221,8 +221,9 @@ def test_row_holds_in_both_frameworks(row, results):
 @pytest.mark.slow
 @pytest.mark.xdist_group("concordance")
 def test_all_rows_run_in_one_process_in_seconds(results):
-    # The frameworks are imported once; the rows themselves must stay cheap.
-    assert results["seconds"]["rows"] < 60, results["seconds"]
+    # The frameworks are imported once; the rows stay cheap (about 15 s on an idle 2-core
+    # machine, of which torch.func and torch.cond take 5 on first use).
+    assert results["seconds"]["rows"] < 90, results["seconds"]
 
 
 MUTATIONS = {
