@@ -83,7 +83,8 @@ class ConcordanceDirective(SphinxDirective):
 
     def table(self, rows: list[dict]) -> nodes.table:
         widths = (10, 30, 30, 30)
-        table = nodes.table(classes=["concordance-table", "colwidths-given"])
+        # longtable: in the PDF a category's table runs over several pages
+        table = nodes.table(classes=["concordance-table", "colwidths-given", "longtable"])
         group = nodes.tgroup(cols=len(widths))
         table += group
         group += [nodes.colspec(colwidth=width) for width in widths]
