@@ -141,16 +141,34 @@ class ConcordanceDirective(SphinxDirective):
         return created
 
     def note(self, row: dict) -> list[nodes.Node]:
-        """Input, note and section link, parsed as MyST so code spans and links work."""
-        lines = [row["note"]]
+        """Input, note, what the test checks, and the section link, parsed as MyST."""
+        lines = [row["note"], "", checked(row)]
         if "section" in row:
-            lines += ["", f"See [](chapters/{row['section']})."]
+            lines[-1] += f" See [](chapters/{row['section']})."
         container = nodes.container()
         self.state.nested_parse(StringList(lines, PAIRS.name), self.content_offset, container)
         content = list(container.children)
         if "input" in row:
             content.insert(0, nodes.literal_block(row["input"], row["input"], language="python"))
+        for side in ("tf", "torch"):
+            if fix := row.get(f"fix_{side}"):
+                content.append(nodes.paragraph(text=f"Agrees instead ({side}):"))
+                content.append(self.code(fix))
         return content
+
+
+def checked(row: dict) -> str:
+    """What the test compares, in words (MyST), for the reader to see the claim's strength."""
+    how, tol = row.get("check", "equal"), row.get("tol")
+    words = {
+        "equal": "same values, shape and dtype",
+        "close": f"same shape and dtype, values within {tol}",
+        "shape": "same shape and dtype, not values",
+        "differ": "the results differ",
+    }[how]
+    if "expect" in row:
+        words += f"; `{row['expect']}`"
+    return f"*Checked: {words}.*"
 
 
 def add_filter(app, pagename, templatename, context, doctree):
