@@ -274,6 +274,16 @@ def test_a_malformed_row_stops_with_one_line(tmp_path, old, new, message):
     assert "\n" not in str(error.value)
 
 
+def test_the_epub_leaves_the_filter_out():
+    from types import SimpleNamespace
+
+    from concordance import exclude_filter_from_epub
+
+    config = SimpleNamespace(epub_exclude_files=["_static/other.js"])
+    exclude_filter_from_epub(None, config)
+    assert config.epub_exclude_files == ["_static/other.js", "_static/concordance-filter.js"]
+
+
 def test_every_row_has_an_id_of_its_category_and_a_one_line_note():
     prefixes = {}  # category: the three letters its ids start with
     for row in ROWS:
@@ -318,6 +328,10 @@ def test_the_page_has_every_row_with_links_to_both_references_and_its_section(ht
     assert 'href="https://www.tensorflow.org/api_docs/python/tf/concat"' in page
     assert 'href="https://docs.pytorch.org/docs/stable/generated/torch.cat.html"' in page
     assert "concordance-filter.js" in page
+    assert page.count("<em>Checked: ") == len(ROWS)  # each row says what its test compares
+    assert page.count("Agrees instead (") == sum(
+        ("fix_tf" in row) + ("fix_torch" in row) for row in ROWS
+    )
 
 
 @pytest.mark.slow
