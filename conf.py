@@ -26,6 +26,7 @@ extensions = [
     "api_links",  # {tf}`reshape` and {torch}`reshape` link to the reference pages
     "notebooks",  # each chapter as a Jupyter notebook per framework
     "figures",  # book/figures/*.dot drawn by Graphviz (sphinx.ext.graphviz), for every format
+    "concordance",  # the appendix of API pairs from book/concordance/pairs.toml, with its filter
 ]
 
 # -- MyST: colon fences let a `compare` block hold code fences -------------------------------
