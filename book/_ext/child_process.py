@@ -6,7 +6,8 @@ before TensorFlow initializes, Keras reads `KERAS_BACKEND` when it is first impo
 temporary folder, runs it with this Python, prints what it printed, and leaves nothing
 behind: the script runs in a process group of its own, which is killed when the script ends,
 fails or runs past `timeout`, so no process it started (a rank, a worker, a server)
-outlives the example. A script that fails raises `ScriptFailed` with its stderr.
+outlives the example, unless it leaves the group itself (as a daemon does with setsid).
+A script that fails raises `ScriptFailed` with its stderr.
 
 The child gets the book's TensorFlow settings (framework_imports.ENVIRONMENT), and a script
 that imports both frameworks gets the book's import order (Triton before TensorFlow).
