@@ -40,6 +40,7 @@ __name__ = "__main__"  # as in a script: AutoGraph and the deprecation rule rely
 import numpy as np
 import torch
 import tensorflow as tf
+from child_process import run_script  # examples that need a fresh process (book/preface.md)
 """
 doctest_show_successes = False
 

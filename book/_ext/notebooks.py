@@ -16,6 +16,7 @@ only the book's own constructs are rewritten (`compare` blocks, admonitions, rol
 
 import ast
 import doctest
+import inspect
 import json
 import re
 from pathlib import Path
@@ -26,13 +27,15 @@ from mdit_py_plugins.colon_fence import colon_fence_plugin
 from sphinx.builders import Builder
 from sphinx.util import logging
 
+import child_process
 from api_links import URLS
-from framework_imports import setup_source
+from framework_imports import ENVIRONMENT, TRITON_FIRST, setup_source
 from frameworks import GROUPS
 from versions import pinned_versions
 
 logger = logging.getLogger(__name__)
 
+CHILD_IMPORTS = "from framework_imports import ENVIRONMENT, TRITON_FIRST"
 PARSER = MarkdownIt("commonmark").use(colon_fence_plugin).enable("table")
 NAMES = {"tf": "TensorFlow", "torch": "PyTorch", "port": "Both frameworks"}
 FILE_SUFFIX = {"tf": "tensorflow", "torch": "pytorch", "port": "both"}
@@ -214,6 +217,8 @@ def chapter_notebooks(source: Path, title: str, versions: dict) -> dict[str, dic
             module for other, module in MODULES.items() if other == framework or f"{other}." in code
         }
         setup = "\n".join([*DISPLAY, setup_source(modules)])
+        if "run_script(" in code:  # the book's helper for examples in a fresh process
+            setup += "\n\n" + run_script_source()
         body = [markdown_cell(intro), setup_cell(setup), *cells[framework]]
         notebooks[framework] = {
             "cells": body,
@@ -228,6 +233,13 @@ def chapter_notebooks(source: Path, title: str, versions: dict) -> dict[str, dic
         for number, cell in enumerate(notebook["cells"]):
             cell["id"] = f"cell-{number}"
     return notebooks
+
+
+def run_script_source() -> str:
+    """The book's `run_script` (child_process.py) for a notebook's first cell: what it
+    imports from framework_imports is written out, as a notebook has no book/_ext."""
+    constants = f"ENVIRONMENT = {ENVIRONMENT!r}\nTRITON_FIRST = {TRITON_FIRST!r}"
+    return inspect.getsource(child_process).replace(CHILD_IMPORTS, constants)
 
 
 def markdown_cell(text: str) -> dict:
