@@ -11,6 +11,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from concordance import load
 from conftest import CHAPTERS, ROOT, doctest_blocks, missing_tool
 from test_figures import figures
 
@@ -392,3 +393,23 @@ def test_figures_draw_in_light_and_dark_mode(offline, server, scheme):
             figure.screenshot(path=SCREENSHOTS / f"figure-{chapter.stem}-{number + 1}-{scheme}.png")
         page.close()
     assert book.blocked == [] and book.broken == []
+
+
+def test_typing_a_name_narrows_the_rows_from_file(html, offline):
+    context = offline(html.as_uri())
+    page = context.page((html / "concordance.html").as_uri())
+    rows = page.locator("table.concordance-table tbody tr")
+    total = rows.count()
+    assert total == len(load()[1])  # every row of book/concordance/pairs.toml
+    assert visible(page, "table.concordance-table tbody tr") == total
+    page.fill(".concordance-filter input", "torch.cat")
+    shown = visible(page, "table.concordance-table tbody tr")
+    assert 0 < shown < total
+    assert page.locator("#row-ten-017").is_visible()
+    assert not page.locator("#row-rnd-001").is_visible()
+    assert page.locator("#concordance-count").text_content() == f"{shown} of {total} rows"
+    page.fill(".concordance-filter input", "reduce_std")  # TensorFlow's name finds the row too
+    assert visible(page, "table.concordance-table tbody tr") == 1
+    page.fill(".concordance-filter input", "")
+    assert visible(page, "table.concordance-table tbody tr") == total
+    assert context.blocked == [] and context.broken == []

@@ -196,7 +196,6 @@ if __name__ == "__main__":
 
 # -- The tests ---------------------------------------------------------------------------------
 from conftest import BIN, ROOT, run  # noqa: E402
-from test_browser import browser, offline, visible  # noqa: E402, F401
 
 
 def run_rows(path: Path) -> dict:
@@ -329,25 +328,3 @@ def test_the_page_has_every_row_with_links_to_both_references_and_its_section(ht
 @pytest.mark.xdist_group("browser")
 def test_only_the_concordance_page_loads_the_filter(html):
     assert "concordance-filter.js" not in (html / "glossary.html").read_text()
-
-
-@pytest.mark.slow
-@pytest.mark.xdist_group("browser")
-def test_typing_a_name_narrows_the_rows_from_file(html, browser, offline):  # noqa: F811
-    context = offline(html.as_uri())
-    page = context.page((html / "concordance.html").as_uri())
-    rows = page.locator("table.concordance-table tbody tr")
-    total = rows.count()
-    assert total == len(ROWS)
-    assert visible(page, "table.concordance-table tbody tr") == total
-    page.fill(".concordance-filter input", "torch.cat")
-    shown = visible(page, "table.concordance-table tbody tr")
-    assert 0 < shown < total
-    assert page.locator("#row-ten-017").is_visible()
-    assert not page.locator("#row-rnd-001").is_visible()
-    assert page.locator("#concordance-count").text_content() == f"{shown} of {total} rows"
-    page.fill(".concordance-filter input", "reduce_std")  # TensorFlow's name finds the row too
-    assert visible(page, "table.concordance-table tbody tr") == 1
-    page.fill(".concordance-filter input", "")
-    assert visible(page, "table.concordance-table tbody tr") == total
-    assert context.blocked == [] and context.broken == []
