@@ -75,6 +75,9 @@ class Offline:
 
     def __init__(self, browser, base: str, **options):
         self.context = browser.new_context(**options)
+        # Playwright's 30 s is not enough on a loaded CI machine, where the other pytest
+        # worker runs the book's examples: the 700 kB concordance page once took longer.
+        self.context.set_default_timeout(120_000)
         self.blocked: list[str] = []
         self.broken: list[str] = []
         local = urlparse(base)
