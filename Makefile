@@ -45,11 +45,13 @@ html: $(INSTALLED)-docs ## build the HTML book into _build/html (needs neither f
 	$(NEED_DOT)
 	$(SPHINX) -b html $(BUILDDIR)/html $(CHAPTER)
 
+# For the examples, -j auto reads the sources on every core; the examples themselves run in
+# one worker per core (book/_ext/doctest_workers.py).
 doctest: $(INSTALLED)-frameworks ## run every example; CHAPTER=book/chapters/NN-x.md runs one chapter; CACHED=1 skips chapters that passed and are unchanged
-	$(SPHINX) -b doctest $(if $(CACHED),-D doctest_cached=1) $(BUILDDIR)/doctest $(CHAPTER)
+	$(SPHINX) -j auto -b doctest $(if $(CACHED),-D doctest_cached=1) $(BUILDDIR)/doctest $(CHAPTER)
 
 doctest-gpu: $(INSTALLED)-gpu ## on a CUDA machine, in .venv-gpu: every example; a skipped CUDA block fails
-	$(SPHINX) -b doctest -D doctest_gpu_frameworks="$(GPU_FRAMEWORKS)" $(BUILDDIR)/doctest-gpu $(CHAPTER)
+	$(SPHINX) -j auto -b doctest -D doctest_gpu_frameworks="$(GPU_FRAMEWORKS)" $(BUILDDIR)/doctest-gpu $(CHAPTER)
 
 bench: $(INSTALLED)-frameworks ## time make doctest (clean and cached) against importing the frameworks
 	$(BIN)/python tools/bench.py --builddir $(BUILDDIR)/bench

@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -78,12 +79,17 @@ def missing_tool(reason: str) -> None:
 
 @pytest.fixture
 def book_copy(tmp_path) -> Path:
-    """A private copy of the book's sources, to break on purpose."""
+    """A private copy of the book to break on purpose: its configuration, extensions and
+    static files, and a table of contents that lists every chapter a test adds, but none of
+    the book's pages, whose reading would double the time of each build."""
     copy = tmp_path / "repo"
-    copy.mkdir()
+    (copy / "book" / "chapters").mkdir(parents=True)
     for name in ("conf.py", "pyproject.toml", "Makefile"):
         shutil.copy(ROOT / name, copy / name)
-    shutil.copytree(ROOT / "book", copy / "book", ignore=shutil.ignore_patterns("__pycache__"))
+    for folder in ("_ext", "_static", "_templates", "concordance", "figures"):
+        ignore = shutil.ignore_patterns("__pycache__")
+        shutil.copytree(ROOT / "book" / folder, copy / "book" / folder, ignore=ignore)
+    (copy / "book" / "index.md").write_text("# A copy\n\n```{toctree}\n:glob:\n\nchapters/*\n```\n")
     return copy
 
 
@@ -103,6 +109,19 @@ def html(tmp_path_factory) -> Path:
     return out / "html"
 
 
+@pytest.fixture(scope="session")
+def chapters_alone(tmp_path_factory) -> tuple[subprocess.CompletedProcess, str]:
+    """The book's examples with each chapter in a fresh process of its own, and the token
+    that every process an example starts carries (MARKER): one run for the tests of both.
+    Tests that use it are in the xdist group "chapters_alone", so the run is made once."""
+    from child_process import MARKER
+
+    token = uuid.uuid4().hex
+    out = tmp_path_factory.mktemp("alone")
+    args = ("-D", "doctest_process_per_chapter=1")
+    return sphinx("doctest", ROOT, out, *args, env={MARKER: token}), token
+
+
 def hide_modules(folder: Path, *names: str) -> dict:
     """An environment in which importing `names` fails as if they were not installed."""
     for name in names:
@@ -118,6 +137,7 @@ def hide_modules(folder: Path, *names: str) -> dict:
 SHARED_BUILDS = {"test_formats.py": "pdf", "test_browser.py": "browser"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups into node ids
 def pytest_collection_modifyitems(items):
     for item in items:
         if group := SHARED_BUILDS.get(item.path.name):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from child_process import MARKER, ScriptFailed, run_script
-from conftest import CHAPTERS, ROOT, sphinx
+from conftest import CHAPTERS
 
 # Starts a grandchild that would sleep for a minute, then goes on as the test asks.
 GRANDCHILD = """\
@@ -103,10 +103,10 @@ def test_a_script_past_its_timeout_is_killed_with_its_children(capsys):
 
 
 @pytest.mark.slow
-def test_the_books_examples_leave_no_process_or_port_behind(tmp_path):
+@pytest.mark.xdist_group("chapters_alone")
+def test_the_books_examples_leave_no_process_or_port_behind(chapters_alone):
     chapters = [chapter for chapter in CHAPTERS if "run_script(" in chapter.read_text()]
     assert len(chapters) >= 3  # data loading, porting, distributed training
-    token = uuid.uuid4().hex
-    result = sphinx("doctest", ROOT, tmp_path / "out", *chapters, env={MARKER: token})
+    result, token = chapters_alone  # every chapter's examples, those chapters' among them
     assert result.returncode == 0, result.stdout[-3000:]
     assert survivors(token) == []

@@ -1,11 +1,13 @@
 """The doctest run catches what it must: wrong outputs, deprecations, skips, missing tools."""
 
 import re
+import shutil
 
 import pytest
 
 from conftest import BIN, CHAPTERS, ROOT, add_chapter, hide_modules, run, sphinx
 from doctest_cache import shared_key
+from doctest_workers import costs
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +47,8 @@ legacy ran
 
 
 def test_a_changed_output_fails_and_names_file_and_line(book_copy, tmp_path):
+    # A real chapter, in the whole book, whose pages it links to.
+    shutil.copytree(ROOT / "book", book_copy / "book", dirs_exist_ok=True)
     chapter = book_copy / "book" / "chapters" / CHAPTERS[0].name
     lines = chapter.read_text().splitlines()
     prompt = next(
@@ -182,9 +186,10 @@ def test_the_gpu_run_without_cuda_is_one_clear_line(tmp_path):
     )
 
 
-def test_each_chapter_passes_alone(tmp_path):
+@pytest.mark.xdist_group("chapters_alone")
+def test_each_chapter_passes_alone(chapters_alone):
     """Each chapter in a fresh process of its own, so none depends on another's state."""
-    result = sphinx("doctest", ROOT, tmp_path / "out", "-D", "doctest_process_per_chapter=1")
+    result, _ = chapters_alone
     assert result.returncode == 0, result.stdout[-3000:]
     assert "running tests in one process per chapter..." in result.stdout
     assert "0 failures in tests" in result.stdout
@@ -221,6 +226,20 @@ def test_a_worker_that_dies_is_reported_and_the_others_still_count(book_copy, tm
     assert "doctest: 1 worker(s) died; their chapters were not tested" in result.stdout
     assert 'File "book/chapters/98-b.md", line 5, in torch' in result.stdout
     assert "1 failure in tests" in result.stdout
+
+
+def test_a_dead_worker_costs_only_its_chapter(book_copy, tmp_path):
+    # The dying chapter is estimated costliest, so it goes first; the three others run on.
+    chapters = {"96-dies.md": DYING, "97-a.md": FAILING, "98-b.md": PASSING, "99-c.md": PASSING}
+    result = run_workers(book_copy, tmp_path, chapters)
+    assert "a worker died while testing chapters/96-dies (exit code 3)" in result.stdout
+    assert "    3 tests\n    1 failure in tests" in result.stdout
+
+
+def test_a_chapter_not_timed_before_is_estimated_by_its_examples_and_scripts():
+    sources = {"plain": ">>> 1\n" * 500, "script": ">>> run_script('')\n", "timed": ""}
+    cost = costs(list(sources), {"timed": 9.0}, sources)
+    assert cost["timed"] == 9.0 > cost["script"] > cost["plain"] > 0
 
 
 def test_cached_skips_only_chapters_that_passed_and_did_not_change(book_copy, tmp_path):

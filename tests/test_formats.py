@@ -36,6 +36,14 @@ def pdf(tmp_path_factory):
     return out / "latex" / "tf-torch-book.pdf"
 
 
+def test_the_pdf_tests_share_one_worker(request):
+    """Under `make test` (pytest-xdist, --dist loadgroup) this file's tests run in one
+    worker, so the PDF is built once; xdist finds the group in a suffix of the node id."""
+    if not request.config.getoption("loadgroup", False):
+        pytest.skip("make test runs this under pytest-xdist's --dist loadgroup")
+    assert request.node.nodeid.endswith("@pdf")
+
+
 def text_of(pdf, *pages: str) -> str:
     command = ["pdftotext", "-layout", *pages, str(pdf), "-"]
     return subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -3,13 +3,16 @@
 The floor is a fresh process that imports the frameworks the way the book does
 (book/_ext/framework_imports.py); no run of the examples can be faster. Runs alternate
 (floor, doctest from a clean build, doctest with its doctrees cached) so that a busy
-machine slows all three alike; the medians and their ratios are printed, then each
-chapter's seconds from the last run. Nothing here asserts a time: machines differ.
+machine slows all three alike; the medians and their ratios are printed, with the CPU
+seconds each run took on all cores, then each chapter's seconds from the last run and the
+CPU seconds of the fresh processes its examples started. Nothing here asserts a time:
+machines differ.
 """
 
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -22,10 +25,16 @@ BIN = Path(sys.executable).parent
 FLOOR = "import framework_imports; framework_imports.import_frameworks()"
 
 
-def seconds(command: list[str], **kwargs) -> float:
-    start = time.perf_counter()
+def cpu_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(command: list[str], **kwargs) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (of the command and every process it waited for)."""
+    start, cpu = time.perf_counter(), cpu_of_children()
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL, **kwargs)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, cpu_of_children() - cpu
 
 
 def main() -> None:
@@ -35,25 +44,33 @@ def main() -> None:
     args = parser.parse_args()
     doctrees, out = args.builddir / "doctrees", args.builddir / "doctest"
     doctest = [str(BIN / "sphinx-build"), "-c", ".", "-d", str(doctrees), "-q", "-n", "-W"]
-    doctest += ["--keep-going", "-b", "doctest", "book", str(out)]
+    doctest += ["--keep-going", "-j", "auto", "-b", "doctest", "book", str(out)]
     floor = [sys.executable, "-c", FLOOR]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "book" / "_ext")}
-    times = {"floor": [], "clean": [], "cached": []}
-    for run in range(1, args.runs + 1):
-        print(f"run {run} of {args.runs}...", file=sys.stderr)
-        times["floor"].append(seconds(floor, env=env))
+    wall, cpu = {"floor": [], "clean": [], "cached": []}, {"clean": [], "cached": []}
+    for run_number in range(1, args.runs + 1):
+        print(f"run {run_number} of {args.runs}...", file=sys.stderr)
+        wall["floor"].append(run(floor, env=env)[0])
         shutil.rmtree(args.builddir, ignore_errors=True)
-        times["clean"].append(seconds(doctest))
-        times["cached"].append(seconds(doctest))
-    median = {name: statistics.median(values) for name, values in times.items()}
+        for name in ("clean", "cached"):
+            seconds, cpu_seconds = run(doctest)
+            wall[name].append(seconds)
+            cpu[name].append(cpu_seconds)
+    median = {name: statistics.median(values) for name, values in wall.items()}
     print(f"import floor          {median['floor']:6.1f} s")
     for name in ("clean", "cached"):
         ratio = median[name] / median["floor"]
-        print(f"doctest, {name:7}      {median[name]:6.1f} s   {ratio:4.1f} x the floor")
-    print(f"(medians of {args.runs} runs)\n\nchapter                      seconds in its worker")
-    chapters = json.loads((out / "chapter-seconds.json").read_text())
+        print(
+            f"doctest, {name:7}      {median[name]:6.1f} s   {ratio:4.1f} x the floor   "
+            f"{statistics.median(cpu[name]):6.1f} CPU-s on {os.cpu_count()} cores"
+        )
+    print(f"(medians of {args.runs} runs)\n")
+    print(f"{'chapter':30} {'seconds in its worker':>22} {'CPU-s of its scripts':>21}")
+    chapters = json.loads((out / "chapter-times.json").read_text())
     for chapter, spent in sorted(chapters.items()):
-        print(f"{chapter:28} {spent:6.1f}")
+        print(f"{chapter:30} {spent['seconds']:22.1f} {spent['child_cpu_seconds']:21.1f}")
+    scripts = sum(spent["child_cpu_seconds"] for spent in chapters.values())
+    print(f"\nthe fresh-process scripts (run_script) took {scripts:.1f} CPU-s of the last run")
 
 
 if __name__ == "__main__":

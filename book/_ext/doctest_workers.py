@@ -1,19 +1,24 @@
 """Runs the doctest builder's chapters in worker processes, one per core, and merges them.
 
-Importing the frameworks is the floor of any run, and one process uses one core. So the
-chapters are split into as many shares as there are workers, balanced by what each chapter
-cost last time (`chapter-seconds.json` in the output folder; a new chapter is estimated by
-its number of examples), and each share runs in a fresh process forked before any framework
-is imported (forking after TensorFlow or PyTorch have started their threads is unsafe). A
-worker sends back each chapter's report text, its counts, skips and CUDA blocks; the parent
-prints the reports in chapter order, so the output reads as a serial run's. A worker that
-dies is reported with its chapters, and the others' results still count.
+Importing the frameworks is the floor of any run, and one process uses one core. So each
+worker is forked before any framework is imported (forking after TensorFlow or PyTorch have
+started their threads is unsafe), imports them once, and then tests one chapter after
+another, each the next one waiting when it asks: the costliest first, by what each chapter
+cost last time (`chapter-times.json` in the output folder, with the CPU seconds of the
+processes its examples started) or, for a chapter not run before, an estimate from its
+examples and its fresh-process scripts. So a worker that drew a
+long chapter never holds up short ones, and a clean build, which has no timings yet, is
+balanced too. A worker sends back each chapter's report text, its counts, skips and CUDA
+blocks; the parent prints the reports in chapter order, so the output reads as a serial
+run's. A worker that dies is reported with the chapter it was testing, a fresh one takes its
+place, and every other chapter still runs and counts.
 """
 
 import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import resource
 import time
 from pathlib import Path
 
@@ -26,111 +31,122 @@ COUNTS = (
     "cleanup_failures",
     "cleanup_tries",
 )
+LISTS = ("skips", "cuda_ran", "recorded")  # what a chapter adds to the builder's lists
+# An estimate for a chapter not timed before: a run_script example starts a process that
+# imports a framework afresh, which costs about as much as a thousand plain examples.
+EXAMPLE_SECONDS, SCRIPT_SECONDS = 0.005, 5.0
 
 
 def worker_count(asked: int, chapters: int) -> int:
     return max(1, min(asked or os.cpu_count() or 1, chapters))
 
 
-def costs(docnames: list[str], seconds: dict[str, float], examples: dict[str, int]) -> dict:
-    """Each chapter's seconds last time; a new one's estimated from its number of examples."""
-    known = [seconds[d] / examples[d] for d in docnames if d in seconds and examples[d]]
-    per_example = sum(known) / len(known) if known else 1.0
-    return {d: seconds.get(d, examples[d] * per_example) for d in docnames}
+def costs(docnames: list[str], seconds: dict[str, float], sources: dict[str, str]) -> dict:
+    """Each chapter's seconds last time, or an estimate from its text."""
+    estimate = {
+        d: text.count(">>> ") * EXAMPLE_SECONDS + text.count("run_script(") * SCRIPT_SECONDS
+        for d, text in sources.items()
+    }
+    return {d: seconds.get(d, estimate[d]) for d in docnames}
 
 
-def shares(docnames: list[str], workers: int, cost: dict[str, float]) -> list[list[str]]:
-    """Split the chapters into `workers` lists of about equal cost (longest first)."""
-    split: list[list[str]] = [[] for _ in range(workers)]
-    totals = [0.0] * workers
-    for docname in sorted(docnames, key=cost.__getitem__, reverse=True):
-        lightest = totals.index(min(totals))
-        split[lightest].append(docname)
-        totals[lightest] += cost[docname]
-    return [sorted(share) for share in split if share]
+def children_cpu() -> float:
+    """CPU seconds of the processes this one started and waited for (run_script's)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
-def run_share(docnames: list[str]) -> dict:
-    """In a worker: import the frameworks, test the chapters, return what the parent needs."""
+def chapter_lists(builder) -> dict[str, list]:
+    recorded = builder.recorder.results if builder.recorder else []
+    return {"skips": builder.skips, "cuda_ran": builder.cuda_ran, "recorded": recorded}
+
+
+def test_chapters(connection) -> None:
+    """In a worker: import the frameworks, then test each chapter the parent sends until it
+    sends None, answering each with what the parent needs."""
     builder = BUILDER
-    reports, seconds = {}, {}
     try:
         builder.start_examples()
     except SystemExit as error:  # a missing framework: the parent stops with this line
-        return {"error": str(error)}
-    for docname in docnames:
+        connection.send({"error": str(error)})
+        return
+    while (docname := connection.recv()) is not None:
+        counts = {name: getattr(builder, name) for name in COUNTS}
+        lengths = {name: len(items) for name, items in chapter_lists(builder).items()}
         builder.buffer = []
-        start = time.perf_counter()
+        start, children_start = time.perf_counter(), children_cpu()
         builder.test_doc(docname, builder.env.get_doctree(docname))
-        seconds[docname] = time.perf_counter() - start
-        reports[docname] = "".join(builder.buffer)
-    return {
-        "reports": reports,
-        "seconds": seconds,
-        "failures": builder.chapter_failures,
-        "counts": {name: getattr(builder, name) for name in COUNTS},
-        "skips": builder.skips,
-        "cuda_ran": builder.cuda_ran,
-        "recorded": builder.recorder.results if builder.recorder else [],
-    }
-
-
-def send_share(docnames: list[str], connection) -> None:
-    connection.send(run_share(docnames))
+        connection.send(
+            {
+                "report": "".join(builder.buffer),
+                "time": {
+                    "seconds": time.perf_counter() - start,
+                    "child_cpu_seconds": children_cpu() - children_start,
+                },
+                "failures": builder.chapter_failures[docname],
+                "counts": {name: getattr(builder, name) - counts[name] for name in COUNTS},
+                **{name: items[lengths[name] :] for name, items in chapter_lists(builder).items()},
+            }
+        )
     connection.close()
 
 
 def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: bool) -> dict:
-    """Test the chapters in worker processes, at most `workers` at a time; the merged
-    result, keyed as run_share's, plus the shares whose worker died."""
+    """Test the chapters in at most `workers` processes at a time (a fresh one for each
+    chapter with `one_per_chapter`); the merged results, and the chapters whose worker died."""
     global BUILDER
     BUILDER = builder
-    timings = Path(builder.outdir) / "chapter-seconds.json"
-    seconds = json.loads(timings.read_text()) if timings.exists() else {}
-    examples = {d: Path(builder.env.doc2path(d)).read_text().count(">>> ") for d in docnames}
-    cost = costs(docnames, seconds, examples)
-    if one_per_chapter:
-        waiting = [[d] for d in sorted(docnames, key=cost.__getitem__, reverse=True)]
-    else:
-        waiting = shares(docnames, workers, cost)
+    timings = Path(builder.outdir) / "chapter-times.json"
+    times = json.loads(timings.read_text()) if timings.exists() else {}
+    sources = {d: Path(builder.env.doc2path(d)).read_text() for d in docnames}
+    cost = costs(docnames, {d: entry["seconds"] for d, entry in times.items()}, sources)
+    waiting = sorted(docnames, key=cost.__getitem__, reverse=True)
     merged = {
         "reports": {},
-        "seconds": {},
+        "times": {},
         "failures": {},
         "counts": dict.fromkeys(COUNTS, 0),
         "died": [],
     }
-    merged |= {"skips": [], "cuda_ran": [], "recorded": []}
+    merged |= {name: [] for name in LISTS}
     context = multiprocessing.get_context("fork")
-    running = {}
+    running = {}  # a worker's end of the pipe: (the worker, the chapter it is testing)
+
+    def hand_out(connection, process) -> None:
+        docname = waiting.pop(0)
+        connection.send(docname)
+        running[connection] = (process, docname)
+
     while waiting or running:
         while waiting and len(running) < workers:
-            share = waiting.pop(0)
-            receive, send = context.Pipe(duplex=False)
-            process = context.Process(target=send_share, args=(share, send))
+            connection, theirs = context.Pipe()
+            process = context.Process(target=test_chapters, args=(theirs,))
             process.start()
-            send.close()
-            running[receive] = (process, share)
-        for receive in multiprocessing.connection.wait(list(running)):
-            process, share = running.pop(receive)
+            theirs.close()
+            hand_out(connection, process)
+        for connection in multiprocessing.connection.wait(list(running)):
+            process, docname = running.pop(connection)
             try:
-                part = receive.recv()
-            except EOFError:  # it died before sending: a crash in native code, say
-                part = None
-            process.join()
-            if part is None:
-                merged["died"].append(f"{', '.join(share)} (exit code {process.exitcode})")
+                part = connection.recv()
+            except EOFError:  # it died before answering: a crash in native code, say
+                process.join()
+                merged["died"].append(f"{docname} (exit code {process.exitcode})")
                 continue
             if "error" in part:
                 for other, _ in running.values():
                     other.kill()
                 raise SystemExit(part["error"])
-            for key in ("reports", "seconds", "failures"):
-                merged[key] |= part[key]
+            merged["reports"][docname] = part["report"]
+            merged["times"][docname] = part["time"]
+            merged["failures"][docname] = part["failures"]
             for name in COUNTS:
                 merged["counts"][name] += part["counts"][name]
-            merged["skips"] += part["skips"]
-            merged["cuda_ran"] += part["cuda_ran"]
-            merged["recorded"] += part["recorded"]
-    timings.write_text(json.dumps(seconds | merged["seconds"], indent=1, sort_keys=True) + "\n")
+            for name in LISTS:
+                merged[name] += part[name]
+            if waiting and not one_per_chapter:
+                hand_out(connection, process)
+            else:
+                connection.send(None)
+                process.join()
+    timings.write_text(json.dumps(times | merged["times"], indent=1, sort_keys=True) + "\n")
     return merged
