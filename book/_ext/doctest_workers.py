@@ -1,9 +1,13 @@
 """Runs the doctest builder's chapters in worker processes, one per core, and merges them.
 
-Importing the frameworks is the floor of any run, and one process uses one core. So each
-worker is forked before any framework is imported (forking after TensorFlow or PyTorch have
-started their threads is unsafe), imports them once, and then tests one chapter after
-another, each the next one waiting when it asks: the costliest first, by what each chapter
+Importing the frameworks is the floor of any run, and one process uses one core. On Linux
+the parent imports them once and forks the workers after: an import starts no thread of
+TensorFlow's or PyTorch's (only OpenBLAS's, which is safe to fork), and no example has run
+in the parent, so each worker starts from a fresh process's state without paying for the
+import again, and a fresh process per chapter (`doctest_process_per_chapter`) costs a fork.
+Elsewhere (macOS's system libraries are not safe to fork once loaded) each worker is forked
+first and imports the frameworks itself. A worker tests one chapter after another, each the
+next one waiting when it asks: the costliest first, by what each chapter
 cost last time (`chapter-times.json` in the output folder, with the CPU seconds of the
 processes its examples started) or, for a chapter not run before, an estimate from its
 examples and its fresh-process scripts. So a worker that drew a
@@ -19,6 +23,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import resource
+import sys
 import time
 from pathlib import Path
 
@@ -35,6 +40,7 @@ LISTS = ("skips", "cuda_ran", "recorded")  # what a chapter adds to the builder'
 # An estimate for a chapter not timed before: a run_script example starts a process that
 # imports a framework afresh, which costs about as much as a thousand plain examples.
 EXAMPLE_SECONDS, SCRIPT_SECONDS = 0.005, 5.0
+IMPORT_BEFORE_FORK = sys.platform == "linux"
 
 
 def worker_count(asked: int, chapters: int) -> int:
@@ -109,6 +115,8 @@ def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: 
         "died": [],
     }
     merged |= {name: [] for name in LISTS}
+    if IMPORT_BEFORE_FORK:
+        builder.start_examples()  # a missing framework stops the run here, with one line
     context = multiprocessing.get_context("fork")
     running = {}  # a worker's end of the pipe: (the worker, the chapter it is testing)
 
