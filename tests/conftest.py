@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 from markdown_it import MarkdownIt
 from mdit_py_plugins.colon_fence import colon_fence_plugin
 
@@ -101,8 +102,20 @@ def add_chapter(repo: Path, name: str, text: str) -> Path:
 
 @pytest.fixture(scope="session")
 def html(tmp_path_factory) -> Path:
-    """The real book, built once as HTML with warnings as errors."""
-    out = tmp_path_factory.mktemp("book")
+    """The real book, built once as HTML with warnings as errors. Under pytest-xdist every
+    worker has a session of its own, so they share one build in the run's folder: the
+    first to need it builds it while the others wait."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build_html(tmp_path_factory.mktemp("book"))
+    shared = tmp_path_factory.getbasetemp().parent  # this run's, above each worker's own
+    with FileLock(shared / "html.lock"):
+        if not (shared / "html.built").exists():
+            build_html(shared / "book")
+            (shared / "html.built").touch()
+    return shared / "book" / "html"
+
+
+def build_html(out: Path) -> Path:
     result = sphinx("html", ROOT, out)
     assert result.returncode == 0, result.stdout
     assert "build succeeded." in result.stdout
