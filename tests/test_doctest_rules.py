@@ -238,7 +238,7 @@ def test_a_dead_worker_costs_only_its_chapter(book_copy, tmp_path):
 
 def test_a_chapter_not_timed_before_is_estimated_by_its_examples_and_scripts():
     sources = {"plain": ">>> 1\n" * 500, "script": ">>> run_script('')\n", "timed": ""}
-    cost = costs(list(sources), {"timed": 9.0}, sources)
+    cost = costs({"timed": 9.0}, sources)
     assert cost["timed"] == 9.0 > cost["script"] > cost["plain"] > 0
 
 

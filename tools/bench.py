@@ -12,7 +12,6 @@ machines differ.
 import argparse
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -22,22 +21,20 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+from doctest_workers import children_cpu  # noqa: E402  (imports no framework)
+
 FLOOR = "import framework_imports; framework_imports.import_frameworks()"
-
-
-def cpu_of_children() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run(command: list[str], **kwargs) -> tuple[float, float]:
     """Wall seconds and CPU seconds (of the command and every process it waited for).
     The examples' warnings on stderr are shown only if the command fails."""
-    start, cpu = time.perf_counter(), cpu_of_children()
+    start, cpu = time.perf_counter(), children_cpu()
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, **kwargs)
     if done.returncode:
         sys.exit(f"{done.stdout[-3000:]}{done.stderr[-3000:]}\nfailed: {' '.join(command)}")
-    return time.perf_counter() - start, cpu_of_children() - cpu
+    return time.perf_counter() - start, children_cpu() - cpu
 
 
 def main() -> None:

@@ -6,16 +6,17 @@ TensorFlow's or PyTorch's (only OpenBLAS's, which is safe to fork), and no examp
 in the parent, so each worker starts from a fresh process's state without paying for the
 import again, and a fresh process per chapter (`doctest_process_per_chapter`) costs a fork.
 Elsewhere (macOS's system libraries are not safe to fork once loaded) each worker is forked
-first and imports the frameworks itself. A worker tests one chapter after another, each the
-next one waiting when it asks: the costliest first, by what each chapter
-cost last time (`chapter-times.json` in the output folder, with the CPU seconds of the
-processes its examples started) or, for a chapter not run before, an estimate from its
-examples and its fresh-process scripts. So a worker that drew a
-long chapter never holds up short ones, and a clean build, which has no timings yet, is
-balanced too. A worker sends back each chapter's report text, its counts, skips and CUDA
-blocks; the parent prints the reports in chapter order, so the output reads as a serial
-run's. A worker that dies is reported with the chapter it was testing, a fresh one takes its
-place, and every other chapter still runs and counts.
+first and imports the frameworks itself.
+
+A worker tests one chapter after another, each the costliest one still waiting when it
+asks: by what it cost last time (`chapter-times.json` in the output folder, with the CPU
+seconds of the processes its examples started) or, for a chapter not run before, an
+estimate from its examples and its fresh-process scripts. So a worker that drew a long
+chapter never holds up short ones, and a clean build, which has no timings yet, is balanced
+too. A worker sends back each chapter's report text, its counts, skips and CUDA blocks; the
+parent prints the reports in chapter order, so the output reads as a serial run's. A worker
+that dies is reported with the chapter it was testing, a fresh one takes its place, and
+every other chapter still runs and counts.
 """
 
 import json
@@ -47,13 +48,13 @@ def worker_count(asked: int, chapters: int) -> int:
     return max(1, min(asked or os.cpu_count() or 1, chapters))
 
 
-def costs(docnames: list[str], seconds: dict[str, float], sources: dict[str, str]) -> dict:
+def costs(seconds: dict[str, float], sources: dict[str, str]) -> dict[str, float]:
     """Each chapter's seconds last time, or an estimate from its text."""
     estimate = {
         d: text.count(">>> ") * EXAMPLE_SECONDS + text.count("run_script(") * SCRIPT_SECONDS
         for d, text in sources.items()
     }
-    return {d: seconds.get(d, estimate[d]) for d in docnames}
+    return estimate | {d: seconds[d] for d in sources if d in seconds}
 
 
 def children_cpu() -> float:
@@ -105,7 +106,7 @@ def run_in_workers(builder, docnames: list[str], workers: int, one_per_chapter: 
     timings = Path(builder.outdir) / "chapter-times.json"
     times = json.loads(timings.read_text()) if timings.exists() else {}
     sources = {d: Path(builder.env.doc2path(d)).read_text() for d in docnames}
-    cost = costs(docnames, {d: entry["seconds"] for d, entry in times.items()}, sources)
+    cost = costs({d: entry["seconds"] for d, entry in times.items()}, sources)
     waiting = sorted(docnames, key=cost.__getitem__, reverse=True)
     merged = {
         "reports": {},
